@@ -1,0 +1,172 @@
+"""Build the python-telegram-bot Application and run it: polling or webhook, retries at start, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import signal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot import db, i18n, menus
+from bot.config import Settings
+from bot.context import BotData, Context, current_session
+from bot.handlers import register
+from bot.services import roles
+
+logger = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for the operator."""
+
+
+class RangkulApplication(Application):  # type: ignore[type-arg]
+    """An Application that gives every update exactly one database session, opened here and nowhere else."""
+
+    async def process_update(self, update: object) -> None:
+        bot_data: BotData = self.bot_data
+        async with db.unit_of_work(bot_data.sessions) as session:
+            token = current_session.set(session)
+            try:
+                await super().process_update(update)
+            finally:
+                current_session.reset(token)
+
+
+def build_application(
+    settings: Settings,
+    token: str,
+    engine: AsyncEngine,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application[Any, Context, Any, Any, BotData, Any]:
+    """The configured Application; REQUEST lets tests (and self-hosted setups) replace the HTTP layer."""
+    # ContextTypes calls bot_data() with no arguments; a partial hands it the settings and the session factory.
+    bot_data = functools.partial(BotData, settings=settings, sessions=db.session_factory(engine))
+    context_types = ContextTypes(context=Context, bot_data=bot_data)  # type: ignore[arg-type]
+    builder = (
+        ApplicationBuilder()
+        .application_class(RangkulApplication)
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(settings.telegram.base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(context_types)
+        .concurrent_updates(settings.telegram.concurrent_updates)
+        # Replies stay under Telegram's limits; a 429 is retried after retry_after instead of raised.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    register(app)
+    return app  # type: ignore[return-value]
+
+
+async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """Menus for everyone, then one per role holder's private chat."""
+    settings: Settings = app.bot_data.settings
+    await menus.set_default_menus(app.bot, settings.locale.default)
+    async with db.unit_of_work(app.bot_data.sessions) as session:
+        holders = await roles.role_holders(session=session)
+    chats = {
+        holder.person.telegram_id: (holder.role, holder.person.language_code)
+        for holder in holders
+        if holder.person.telegram_id is not None
+    }
+    for admin_id in settings.roles.bootstrap_admins:
+        chats[admin_id] = (roles.Role.ADMIN, chats.get(admin_id, (None, None))[1])
+    for chat_id, (role, language) in chats.items():
+        await menus.set_chat_menu(app.bot, chat_id, role, i18n.negotiate(language, settings.locale.default))
+
+
+async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:
+    """Initialize (getMe) with backoff; one log line per failed attempt, never a traceback storm."""
+    base_url = app.bot.base_url.replace(app.bot.token, "<token>")
+    for attempt in range(1, attempts + 1):
+        try:
+            await app.initialize()
+            return
+        except InvalidToken as exc:
+            raise StartupError("the Bot API rejected RANGKUL_BOT_TOKEN: check the token from @BotFather") from exc
+        except (NetworkError, TelegramError) as exc:
+            if attempt == attempts:
+                raise StartupError(
+                    f"cannot reach the Bot API at {base_url} after {attempts} attempts: {exc}"
+                ) from exc
+            delay = min(2.0 ** (attempt - 1), 30.0)
+            logger.warning(
+                "Bot API at %s not reachable (attempt %d of %d: %s); retrying in %.0f s",
+                base_url, attempt, attempts, exc, delay,
+            )
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            except TimeoutError:
+                continue
+            raise StartupError("stopped before the Bot API could be reached") from exc
+
+
+def _polling_error(error: TelegramError) -> None:
+    logger.warning("getUpdates failed, retrying: %s", error)
+
+
+async def serve(settings: Settings, token: str, *, webhook: bool = False) -> None:
+    """Run the bot until SIGINT or SIGTERM: migrate, connect, set menus, poll (or serve a webhook), shut down."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    engine = db.create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        pending = await db.pending_revisions(engine)
+        if pending:
+            logger.info("applying %d database migration(s): %s", len(pending), ", ".join(pending))
+            await db.upgrade(engine)
+        app = build_application(settings, token, engine)
+        await connect(app, settings.telegram.startup_attempts, stop)
+        try:
+            await set_menus(app)
+            await app.start()
+            assert app.updater is not None
+            if webhook:
+                hook = settings.webhook
+                await app.updater.start_webhook(
+                    listen=hook.listen,
+                    port=hook.port,
+                    url_path=hook.path,
+                    webhook_url=hook.url,
+                    secret_token=hook.secret_token.get_secret_value() or None,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                )
+                logger.info("Rangkul is running with a webhook on %s:%d/%s", hook.listen, hook.port, hook.path)
+            else:
+                # Never drop pending updates: what people wrote while the bot was down must still be answered.
+                await app.updater.start_polling(
+                    allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, error_callback=_polling_error
+                )
+                logger.info("Rangkul is running as @%s (long polling)", app.bot.username)
+            await stop.wait()
+            logger.info("stopping: finishing the updates already received")
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+            await app.shutdown()  # a no-op when connect() never succeeded
+    finally:
+        await engine.dispose()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    logger.info("Rangkul stopped")

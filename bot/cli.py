@@ -1,0 +1,94 @@
+"""The `rangkul` command: run the bot, manage the database. Every subcommand takes --config PATH."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import db
+from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
+from bot.logs import configure_logging
+
+logger = logging.getLogger("rangkul")
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help=f"settings file (default: ${CONFIG_ENV} or ./{DEFAULT_CONFIG})",
+    )
+    parser = argparse.ArgumentParser(prog="rangkul", description="Rangkul election outreach bot", parents=[common])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", parents=[common], help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook (settings [webhook])")
+
+    database = commands.add_parser("db", parents=[common], help="database migrations")
+    db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
+    db_commands.add_parser("current", parents=[common], help="list migrations not yet applied")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"rangkul: {message}", file=sys.stderr)
+    return 1
+
+
+def _run(settings: Settings, webhook: bool) -> int:
+    from bot.app import StartupError, serve
+
+    token = load_token()
+    if webhook and not settings.webhook.url:
+        raise SettingsError("webhook.url is empty: set the public HTTPS URL Telegram should post updates to")
+    configure_logging(settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()])
+    try:
+        asyncio.run(serve(settings, token.get_secret_value(), webhook=webhook))
+    except StartupError as exc:
+        return _fail(str(exc))
+    return 0
+
+
+def _db(settings: Settings, action: str) -> int:
+    configure_logging(settings.logging.level)
+    if action == "upgrade":
+        db.upgrade_url(settings.database.url)
+        print("database is up to date")
+        return 0
+
+    async def pending() -> list[str]:
+        engine = db.create_engine(settings.database.url)
+        try:
+            return await db.pending_revisions(engine)
+        finally:
+            await engine.dispose()
+
+    revisions = asyncio.run(pending())
+    print("pending migrations: " + (", ".join(revisions) if revisions else "none"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(getattr(args, "config", None))
+        if args.command == "run":
+            return _run(settings, args.webhook)
+        return _db(settings, args.db_command)
+    except SettingsError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"database or file error: {exc}")
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    raise SystemExit(main())

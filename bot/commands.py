@@ -1,0 +1,43 @@
+"""Every bot command in one list: names and aliases, who may use it, and its menu description."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import Role
+
+
+def N_(message: str) -> str:
+    """Mark MESSAGE for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    aliases: tuple[str, ...]
+    role: Role
+    description: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", (), Role.FIGURE, N_("Start and learn what Rangkul is")),
+    Command("bantuan", ("help",), Role.FIGURE, N_("Commands you can use")),
+    Command("batal", ("cancel",), Role.FIGURE, N_("Cancel what is in progress")),
+    Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
+)
+
+_ORDER = (Role.FIGURE, Role.ORGANIZER, Role.ADMIN)
+
+
+def commands_for(role: Role) -> list[Command]:
+    """The commands a person with ROLE may use, in menu order."""
+    return [cmd for cmd in COMMANDS if _ORDER.index(cmd.role) <= _ORDER.index(role)]
+
+
+def command(name: str) -> Command:
+    return next(cmd for cmd in COMMANDS if cmd.name == name)

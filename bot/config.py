@@ -1,0 +1,222 @@
+"""Settings: settings.toml, overridden by RANGKUL_SECTION__KEY environment variables; the token only from the environment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+TOKEN_ENV = "RANGKUL_BOT_TOKEN"
+CONFIG_ENV = "RANGKUL_CONFIG"
+ENV_PREFIX = "RANGKUL_"
+DEFAULT_CONFIG = "settings.toml"
+# Shape of a BotFather token: "<bot id>:<secret>". Checked before any network call so a typo fails fast.
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class SettingsError(Exception):
+    """A settings problem, phrased as one line that names the file, key or variable."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TelegramSettings(_Section):
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    startup_attempts: int = Field(default=10, ge=1)
+    concurrent_updates: int = Field(default=1, ge=1, le=256)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite+aiosqlite:///rangkul.db"
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+
+class RolesSettings(_Section):
+    bootstrap_admins: list[int] = Field(default_factory=list)
+
+    @field_validator("bootstrap_admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+
+class LocaleSettings(_Section):
+    default: str = "id"
+    timezone: str = "Asia/Makassar"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("default")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        from bot.i18n import AVAILABLE_LOCALES
+
+        if value not in AVAILABLE_LOCALES:
+            raise ValueError(f"must be one of {', '.join(AVAILABLE_LOCALES)}")
+        return value
+
+
+class ElectionSettings(_Section):
+    name: str = "Pemilihan Umum 2029"
+    date: dt.date = dt.date(2029, 2, 14)
+
+
+class PrivacySettings(_Section):
+    controller_name: str = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
+    controller_contact: str = "ppid@kpu-kalselprov.go.id"
+    retention_until: dt.date = dt.date(2029, 12, 31)
+
+
+class WebhookSettings(_Section):
+    url: str = ""
+    listen: str = "0.0.0.0"
+    port: int = Field(default=8443, ge=1, le=65535)
+    path: str = "telegram"
+    secret_token: SecretStr = SecretStr("")
+
+    @field_validator("secret_token")
+    @classmethod
+    def _telegram_secret_alphabet(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+
+class TemplatesSettings(_Section):
+    dir: Path = Path("templates")
+
+
+class LoggingSettings(_Section):
+    level: str = "INFO"
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("must be DEBUG, INFO, WARNING or ERROR")
+        return value.upper()
+
+
+class Settings(_Section):
+    telegram: TelegramSettings = TelegramSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    roles: RolesSettings = RolesSettings()
+    locale: LocaleSettings = LocaleSettings()
+    election: ElectionSettings = ElectionSettings()
+    privacy: PrivacySettings = PrivacySettings()
+    webhook: WebhookSettings = WebhookSettings()
+    templates: TemplatesSettings = TemplatesSettings()
+    logging: LoggingSettings = LoggingSettings()
+    # Where the settings came from, for error messages and relative paths.
+    source: str = Field(default="(built-in defaults)", exclude=True)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.locale.timezone)
+
+
+def _env_value(raw: str) -> Any:
+    """Read an environment value as a TOML value when it is one ("[1, 2]", "2029-02-14", "true"), else as text."""
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc.strerror}") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        where = ""
+        if match:
+            lineno = int(match.group(1))
+            lines = text.splitlines()
+            if 0 < lineno <= len(lines):
+                where = f" in `{lines[lineno - 1].strip()}`"
+        raise SettingsError(f"{path} is not valid TOML: {exc}{where}") from exc
+
+
+def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> list[str]:
+    """Overlay RANGKUL_SECTION__KEY variables onto the file's data; return the variable names used."""
+    used = []
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX) :].lower().partition("__")
+        if not section or not key:
+            continue
+        target = data.setdefault(section, {})
+        if not isinstance(target, dict):
+            raise SettingsError(f"{name}: [{section}] is not a section")
+        target[key] = _env_value(raw)
+        used.append(name)
+    return used
+
+
+def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Load settings from PATH (or RANGKUL_CONFIG, or ./settings.toml when it exists) plus the environment."""
+    environ = dict(os.environ) if environ is None else environ
+    explicit = path is not None or CONFIG_ENV in environ
+    config_path = Path(path if path is not None else environ.get(CONFIG_ENV, DEFAULT_CONFIG))
+    data: dict[str, Any] = {}
+    source = "(built-in defaults)"
+    if config_path.exists() or explicit:
+        data = _read_toml(config_path)
+        source = str(config_path)
+    env_names = _apply_environment(data, environ)
+    try:
+        settings = Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        key = ".".join(str(part) for part in error["loc"])
+        env_name = ENV_PREFIX + "__".join(str(part) for part in error["loc"][:2]).upper()
+        origin = f"environment variable {env_name}" if env_name in env_names else source
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        raise SettingsError(f"settings error in {origin}: {key}: {message}") from exc
+    return settings
+
+
+def load_token(environ: dict[str, str] | None = None) -> SecretStr:
+    """Read the bot token from RANGKUL_BOT_TOKEN (never from a file, so it stays out of version control)."""
+    environ = dict(os.environ) if environ is None else environ
+    token = environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise SettingsError(f"{TOKEN_ENV} is not set: create a bot with @BotFather and export its token")
+    if not TOKEN_PATTERN.match(token):
+        raise SettingsError(f"{TOKEN_ENV} does not look like a bot token (expected <digits>:<secret>)")
+    return SecretStr(token)

@@ -1,0 +1,53 @@
+"""Typed per-application data and the per-update context every handler receives."""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot import i18n
+from bot.config import Settings
+from bot.services.roles import Authority
+from models import Person, Role
+
+# The session of the update being processed; set in one place, RangkulApplication.process_update.
+current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("current_session")
+
+
+@dataclass
+class BotData:
+    """What every handler may need: settings and the session factory (never a global)."""
+
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """CallbackContext with the update's database session, the caller's identity, authority and language."""
+
+    def __init__(
+        self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+        user_id: int | None = None,
+    ) -> None:
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.person: Person | None = None
+        self.authority: Authority = Authority(role=Role.FIGURE)
+        self.locale: str = i18n.DEFAULT_LOCALE
+
+    @property
+    def session(self) -> AsyncSession:
+        return current_session.get()
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot_data.settings
+
+    def _(self, message: str) -> str:
+        """Translate MESSAGE into the caller's language."""
+        return i18n.gettext_for(self.locale)(message)

@@ -1,0 +1,38 @@
+"""Every handler, registered in order in one place. Read top to bottom to see how an update is routed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+
+from bot.commands import command
+from bot.handlers import common, errors, roles
+
+# Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
+NEW = filters.UpdateType.MESSAGE
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    # Group -1 runs before all others for every update: it records the sender and loads their role from the
+    # database, so every later check uses the server's own view, never what a button claims.
+    app.add_handler(TypeHandler(Update, common.identify), group=-1)
+
+    # Group 0: commands, then buttons, then whatever is left over. The first match wins.
+    app.add_handler(CommandHandler(command("start").names, common.start, filters=NEW))
+    app.add_handler(CommandHandler(command("bantuan").names, common.help_command, filters=NEW))
+    app.add_handler(CommandHandler(command("batal").names, common.cancel, filters=NEW))
+    app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
+    app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
+
+    # Leftovers, private chats only: groups get no chatter from the bot.
+    app.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(NEW & PRIVATE & filters.TEXT, common.plain_text))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, common.edited_message))
+    app.add_handler(MessageHandler(NEW & PRIVATE, common.unsupported_message))
+    # A button this version of the bot does not know (an old message, or forged data).
+    app.add_handler(CallbackQueryHandler(common.unknown_button))
+
+    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]

@@ -1,0 +1,60 @@
+"""The one guard every handler goes through: the caller's role, checked on the server for every update."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
+
+from bot.context import Context
+from models import Role
+
+R = TypeVar("R")
+Callback = Callable[[Update, Context], Awaitable[R]]
+
+
+async def refuse(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Say no: as an alert on a button press, as a reply otherwise."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+def private_chat_button(context: Context) -> InlineKeyboardMarkup:
+    _ = context._
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Open a private chat"), url=f"https://t.me/{context.bot.username}")]]
+    )
+
+
+def guarded(role: Role = Role.FIGURE, *, private: bool = True) -> Callable[[Callback[R]], Callback[R | None]]:
+    """Run the handler only for callers with at least ROLE, and (when PRIVATE) only in a private chat."""
+
+    def decorate(callback: Callback[R]) -> Callback[R | None]:
+        @functools.wraps(callback)
+        async def wrapper(update: Update, context: Context, *args: Any) -> R | None:
+            _ = context._
+            chat = update.effective_chat
+            if private and chat is not None and chat.type != ChatType.PRIVATE:
+                # Nothing personal is ever shown in a group: point to the private chat instead.
+                await refuse(
+                    update,
+                    _("Please use this command in a private chat with me."),
+                    private_chat_button(context),
+                )
+                return None
+            if not context.authority.at_least(role):
+                if role is Role.ADMIN:
+                    await refuse(update, _("Sorry, only Rangkul admins may do this."))
+                else:
+                    await refuse(update, _("Sorry, only election organizers may do this."))
+                return None
+            return await callback(update, context, *args)
+
+        return wrapper
+
+    return decorate

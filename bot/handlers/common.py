@@ -1,0 +1,151 @@
+"""Greeting, help, cancel, and the answers to everything the bot does not understand."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+from telegram.constants import ChatType
+
+from bot import i18n, menus
+from bot.commands import commands_for
+from bot.context import Context
+from bot.handlers.access import guarded, private_chat_button
+from bot.services import people, roles
+
+PENDING_KEYS = ("role_pending",)
+
+
+async def identify(update: Update, context: Context) -> None:
+    """Record who wrote and work out their role and language; runs before every other handler."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    settings = context.settings
+    context.locale = i18n.negotiate(user.language_code, settings.locale.default)
+    context.person = await people.record_person(
+        session=context.session,
+        telegram_id=user.id,
+        username=user.username,
+        first_name=user.first_name,
+        language_code=user.language_code,
+    )
+    context.authority = await roles.authority_of(
+        session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
+    )
+
+
+def _is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+async def start(update: Update, context: Context) -> None:
+    """Welcome: what Rangkul is, who runs it, and what to do next."""
+    _ = context._
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    if not _is_private(update):
+        await message.reply_text(
+            _("Hello! I am Rangkul. To keep your data private, please talk to me in a private chat."),
+            reply_markup=private_chat_button(context),
+        )
+        return
+    settings = context.settings
+    text = _(
+        "Welcome to <b>Rangkul</b>, {name}!\n\n"
+        "Rangkul is a service of {controller} that reaches out to youth, community, religious, women's and "
+        "customary leaders, so that more people take part in the {election}: honestly, fairly and peacefully.\n\n"
+        "Here you will receive official information about the election stages, invitations to socialization "
+        "events and a reminder to come to the polling station (TPS) on {date}.\n\n"
+        "Type /bantuan to see what you can do here."
+    ).format(
+        name=html.escape(user.first_name),
+        controller=html.escape(settings.privacy.controller_name),
+        election=html.escape(settings.election.name),
+        date=i18n.format_date(settings.election.date, context.locale),
+    )
+    await message.reply_text(text)
+    if context.authority.at_least(roles.Role.ORGANIZER):
+        # The menu could not be set while this person had never opened the chat; now it can.
+        await menus.set_chat_menu(context.bot, user.id, context.authority.role, context.locale)
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """List the commands the caller's role may use."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return
+    if not _is_private(update):
+        await message.reply_text(
+            _("Please use this command in a private chat with me."), reply_markup=private_chat_button(context)
+        )
+        return
+    lines = [_("<b>Commands you can use</b>")]
+    for cmd in commands_for(context.authority.role):
+        aliases = "".join(f" (/{alias})" for alias in cmd.aliases)
+        lines.append(f"/{cmd.name}{aliases} — {_(cmd.description)}")
+    authority = context.authority
+    if authority.role is roles.Role.ADMIN:
+        lines.append("\n" + _("You are an <b>admin</b>: you may act for every region."))
+    elif authority.role is roles.Role.ORGANIZER:
+        lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=", ".join(authority.scopes)))
+    lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
+    await message.reply_text("\n".join(lines))
+
+
+@guarded()
+async def cancel(update: Update, context: Context) -> None:
+    """Forget whatever the caller was in the middle of."""
+    _ = context._
+    message = update.effective_message
+    if message is None:
+        return
+    user_data = context.user_data if context.user_data is not None else {}
+    dropped = [key for key in PENDING_KEYS if user_data.pop(key, None) is not None]
+    if dropped:
+        await message.reply_text(_("Cancelled. Nothing was saved."))
+    else:
+        await message.reply_text(_("There is nothing to cancel. Type /bantuan to see what you can do."))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command we do not have: point to /bantuan (in private chats only; groups have other bots)."""
+    if _is_private(update) and update.effective_message is not None:
+        await update.effective_message.reply_text(
+            context._("I do not know that command. Type /bantuan to see the commands you can use.")
+        )
+
+
+async def plain_text(update: Update, context: Context) -> None:
+    """Free text nobody asked for."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            context._("Thank you for your message. Type /bantuan to see what I can do for you.")
+        )
+
+
+async def unsupported_message(update: Update, context: Context) -> None:
+    """Stickers, photos, voice notes and the like."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            context._("Sorry, I can only read text messages. Type /bantuan to see what I can do for you.")
+        )
+
+
+async def edited_message(update: Update, context: Context) -> None:
+    """An edit is not a new instruction: say so rather than act on it twice or not at all silently."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(
+            context._("I do not process edited messages. Please send the corrected message again.")
+        )
+
+
+async def unknown_button(update: Update, context: Context) -> None:
+    """A button from an old message or with data we never made."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            context._("This button is no longer valid. Type /bantuan to see what you can do."), show_alert=True
+        )

@@ -1,0 +1,35 @@
+"""The error handler: log first, undo the update's database work, and apologise to the person."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from bot.context import Context, current_session
+
+logger = logging.getLogger(__name__)
+MAX_LOGGED_UPDATE = 4000
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the exception with the update, roll back, and say sorry in the person's language."""
+    session = current_session.get(None)
+    if session is not None:
+        await session.rollback()
+    update_text = json.dumps(update.to_dict(), ensure_ascii=False) if isinstance(update, Update) else repr(update)
+    logger.error("error while handling update %s", update_text[:MAX_LOGGED_UPDATE], exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    _ = context._
+    apology = _("Sorry, something went wrong on our side and nothing was saved. Please try again in a moment.")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(apology, show_alert=True)
+        elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
+            await context.bot.send_message(update.effective_chat.id, apology)
+    except TelegramError as exc:
+        logger.warning("could not send the apology: %s", exc)
