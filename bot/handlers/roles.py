@@ -87,8 +87,10 @@ def usage(_: i18n.Gettext) -> str:
 
 
 def describe(person: Person) -> str:
-    """'Budi (@budi, ID 123)' with everything the person typed escaped."""
-    name = html.escape(person.first_name or "?")
+    """'Budi (@budi, ID 123)' with everything the person typed escaped; 'ID 123' for someone not yet seen."""
+    if not person.first_name and not person.username:
+        return f"ID {person.telegram_id}"
+    name = html.escape(person.first_name or "")
     handle = f"@{html.escape(person.username)}, " if person.username else ""
     return f"{name} ({handle}ID {person.telegram_id})"
 
