@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.context import BotData, Context, current_session
 from bot.handlers import register
 from bot.services import roles
+from models import Role
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def build_application(
     """The configured Application; REQUEST lets tests (and self-hosted setups) replace the HTTP layer."""
     # ContextTypes calls bot_data() with no arguments; a partial hands it the settings and the session factory.
     bot_data = functools.partial(BotData, settings=settings, sessions=db.session_factory(engine))
-    context_types = ContextTypes(context=Context, bot_data=bot_data)  # type: ignore[arg-type]
+    context_types = ContextTypes(context=Context, bot_data=bot_data)  # type: ignore[call-overload]
     builder = (
         ApplicationBuilder()
         .application_class(RangkulApplication)
@@ -71,7 +72,7 @@ def build_application(
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
     register(app)
-    return app  # type: ignore[return-value]
+    return app
 
 
 async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -86,7 +87,7 @@ async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
         if holder.person.telegram_id is not None
     }
     for admin_id in settings.roles.bootstrap_admins:
-        chats[admin_id] = (roles.Role.ADMIN, chats.get(admin_id, (None, None))[1])
+        chats[admin_id] = (Role.ADMIN, chats.get(admin_id, (None, None))[1])
     for chat_id, (role, language) in chats.items():
         await menus.set_chat_menu(app.bot, chat_id, role, i18n.negotiate(language, settings.locale.default))
 
@@ -102,13 +103,15 @@ async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int,
             raise StartupError("the Bot API rejected RANGKUL_BOT_TOKEN: check the token from @BotFather") from exc
         except (NetworkError, TelegramError) as exc:
             if attempt == attempts:
-                raise StartupError(
-                    f"cannot reach the Bot API at {base_url} after {attempts} attempts: {exc}"
-                ) from exc
+                raise StartupError(f"cannot reach the Bot API at {base_url} after {attempts} attempts: {exc}") from exc
             delay = min(2.0 ** (attempt - 1), 30.0)
             logger.warning(
                 "Bot API at %s not reachable (attempt %d of %d: %s); retrying in %.0f s",
-                base_url, attempt, attempts, exc, delay,
+                base_url,
+                attempt,
+                attempts,
+                exc,
+                delay,
             )
             try:
                 await asyncio.wait_for(stop.wait(), timeout=delay)

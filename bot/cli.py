@@ -47,7 +47,9 @@ def _run(settings: Settings, webhook: bool) -> int:
     token = load_token()
     if webhook and not settings.webhook.url:
         raise SettingsError("webhook.url is empty: set the public HTTPS URL Telegram should post updates to")
-    configure_logging(settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()])
+    configure_logging(
+        settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()]
+    )
     try:
         asyncio.run(serve(settings, token.get_secret_value(), webhook=webhook))
     except StartupError as exc:

@@ -1,4 +1,4 @@
-"""Settings: settings.toml, overridden by RANGKUL_SECTION__KEY environment variables; the token only from the environment."""
+"""Settings: settings.toml overridden by RANGKUL_SECTION__KEY variables; the token only from the environment."""
 
 from __future__ import annotations
 

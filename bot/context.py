@@ -32,7 +32,9 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     """CallbackContext with the update's database session, the caller's identity, authority and language."""
 
     def __init__(
-        self, application: Application[Any, Any, Any, Any, Any, Any], chat_id: int | None = None,
+        self,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        chat_id: int | None = None,
         user_id: int | None = None,
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)

@@ -24,9 +24,7 @@ async def set_default_menus(bot: Bot, default_locale: str) -> None:
     await bot.set_my_commands(menu(Role.FIGURE, default_locale), scope=BotCommandScopeDefault())
     for locale in i18n.AVAILABLE_LOCALES:
         if locale != default_locale:
-            await bot.set_my_commands(
-                menu(Role.FIGURE, locale), scope=BotCommandScopeDefault(), language_code=locale
-            )
+            await bot.set_my_commands(menu(Role.FIGURE, locale), scope=BotCommandScopeDefault(), language_code=locale)
 
 
 async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str) -> bool:

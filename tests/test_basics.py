@@ -11,11 +11,11 @@ from tests.conftest import ADMIN_ID, Harness
 async def test_start_welcomes_in_indonesian_with_controller_and_election(harness: Harness) -> None:
     harness.fake.user(1, "Siti <b>Aminah</b>", username="SitiA")
     [reply] = await harness.send(1, "/start")
-    assert "Selamat datang di Rangkul, Siti <b>Aminah</b>!" in reply.text
-    assert "Komisi Pemilihan Umum Provinsi Kalimantan Selatan" in reply.text
-    assert "Pemilihan Umum 2029" in reply.text
-    assert "Rabu, 14 Februari 2029" in reply.text
-    assert "/bantuan" in reply.text
+    assert "Selamat datang di Rangkul, Siti <b>Aminah</b>!" in reply.shown
+    assert "Komisi Pemilihan Umum Provinsi Kalimantan Selatan" in reply.shown
+    assert "Pemilihan Umum 2029" in reply.shown
+    assert "Rabu, 14 Februari 2029" in reply.shown
+    assert "/bantuan" in reply.shown
     # The name the person typed is escaped, not interpreted as HTML.
     assert "Siti &lt;b&gt;Aminah&lt;/b&gt;" in (reply.html or "")
 
@@ -25,18 +25,18 @@ async def test_start_follows_telegram_language_with_indonesian_fallback(harness:
     harness.fake.user(3, "Jean", language_code="fr")
     [english] = await harness.send(2, "/start")
     [fallback] = await harness.send(3, "/start")
-    assert english.text.startswith("Welcome to Rangkul, John!")
-    assert fallback.text.startswith("Selamat datang di Rangkul, Jean!")
+    assert english.shown.startswith("Welcome to Rangkul, John!")
+    assert fallback.shown.startswith("Selamat datang di Rangkul, Jean!")
 
 
 async def test_help_lists_only_the_callers_commands(harness: Harness) -> None:
     harness.fake.user(4, "Figur")
     [figure_help] = await harness.send(4, "/bantuan")
     [admin_help] = await harness.send(ADMIN_ID, "/help")
-    assert "/start" in figure_help.text and "/batal (/cancel)" in figure_help.text
-    assert "/peran" not in figure_help.text
-    assert "/peran (/role)" in admin_help.text
-    assert "admin" in admin_help.text
+    assert "/start" in figure_help.shown and "/batal (/cancel)" in figure_help.shown
+    assert "/peran" not in figure_help.shown
+    assert "/peran (/role)" in admin_help.shown
+    assert "admin" in admin_help.shown
 
 
 async def test_unknown_command_text_and_media_get_a_hint(harness: Harness) -> None:
@@ -46,8 +46,8 @@ async def test_unknown_command_text_and_media_get_a_hint(harness: Harness) -> No
     await harness.feed(harness.fake.send_sticker(5))
     await harness.feed(harness.fake.send_photo(5))
     await harness.feed(harness.fake.send_voice(5))
-    assert "tidak saya kenali" in unknown.text and "/bantuan" in unknown.text
-    assert "/bantuan" in text.text
+    assert "tidak saya kenali" in unknown.shown and "/bantuan" in unknown.shown
+    assert "/bantuan" in text.shown
     media_replies = harness.fake.sent_texts(5)[2:]
     assert len(media_replies) == 3
     assert all("hanya dapat membaca pesan teks" in reply for reply in media_replies)
@@ -58,20 +58,20 @@ async def test_edited_command_is_not_acted_on_again(harness: Harness) -> None:
     await harness.send(6, "/start")
     user_message_id = harness.fake.chat(6).history[0].message_id
     await harness.feed(harness.fake.edit_user_message(6, user_message_id, "/peran daftar"))
-    assert "tidak saya proses" in harness.last(6).text
+    assert "tidak saya proses" in harness.last(6).shown
     assert len(harness.fake.sent_texts(6)) == 2
 
 
 async def test_oversized_text_is_answered_without_error(harness: Harness) -> None:
     harness.fake.user(7, "Dewi")
     [reply] = await harness.send(7, "x" * 4096)
-    assert "/bantuan" in reply.text
+    assert "/bantuan" in reply.shown
 
 
 async def test_cancel_with_nothing_in_progress(harness: Harness) -> None:
     harness.fake.user(8, "Yusuf")
     [reply] = await harness.send(8, "/batal")
-    assert "Tidak ada yang perlu dibatalkan" in reply.text
+    assert "Tidak ada yang perlu dibatalkan" in reply.shown
 
 
 async def test_group_gets_pointer_to_private_chat_and_no_chatter(harness: Harness) -> None:

@@ -148,9 +148,7 @@ async def test_send_edit_delete_through_ptb(fake: FakeTelegram, bot: Bot) -> Non
 
 @pytest.mark.asyncio
 async def test_html_errors_surface_as_bad_request(bot: Bot) -> None:
-    with pytest.raises(
-        BadRequest, match=r'(?i)Can\'t parse entities: unsupported start tag "div" at byte offset 0'
-    ):
+    with pytest.raises(BadRequest, match=r'(?i)Can\'t parse entities: unsupported start tag "div" at byte offset 0'):
         await bot.send_message(USER, "<div>x</div>", parse_mode=ParseMode.HTML)
     with pytest.raises(BadRequest, match=r'(?i)find end tag corresponding to start tag "b"'):
         await bot.send_message(USER, "<b>tebal", parse_mode=ParseMode.HTML)
@@ -172,9 +170,7 @@ async def test_callback_data_limit_and_button_validation(bot: Bot) -> None:
     with pytest.raises(BadRequest, match=r"(?i)Button_data_invalid"):
         await bot.send_message(USER, "too long", reply_markup=keyboard(("x", "é" * 33)))
     with pytest.raises(BadRequest, match=r"(?i)Text buttons are unallowed"):
-        await bot.send_message(
-            USER, "no action", api_kwargs={"reply_markup": {"inline_keyboard": [[{"text": "x"}]]}}
-        )
+        await bot.send_message(USER, "no action", api_kwargs={"reply_markup": {"inline_keyboard": [[{"text": "x"}]]}})
 
 
 @pytest.mark.asyncio
@@ -347,11 +343,7 @@ async def test_application_polling_with_fake_request(fake: FakeTelegram) -> None
         await context.bot.send_message(update.effective_chat.id, f"Halo {context.args}")
 
     app: Application[Any, Any, Any, Any, Any, Any] = (
-        ApplicationBuilder()
-        .token(fake.token)
-        .request(FakeRequest(fake))
-        .get_updates_request(FakeRequest(fake))
-        .build()
+        ApplicationBuilder().token(fake.token).request(FakeRequest(fake)).get_updates_request(FakeRequest(fake)).build()
     )
     app.add_handler(CommandHandler("start", start))
     async with app:
@@ -484,9 +476,7 @@ async def test_webhook_delivery_with_secret(fake: FakeTelegram, server: FakeBotA
 
 
 @pytest.mark.asyncio
-async def test_http_accepts_json_bodies_and_wrong_tokens(
-    fake: FakeTelegram, server: FakeBotApiServer
-) -> None:
+async def test_http_accepts_json_bodies_and_wrong_tokens(fake: FakeTelegram, server: FakeBotApiServer) -> None:
     async with aiohttp.ClientSession() as session:
         url = f"{server.base_url}{fake.token}/SENDMESSAGE"
         async with session.post(url, json={"chat_id": USER, "text": "json"}) as response:

@@ -11,7 +11,9 @@ from tests.conftest import ADMIN_ID, Harness
 
 async def _role_rows(harness: Harness) -> list[tuple[int | None, str, str]]:
     async with harness.app.bot_data.sessions() as session:
-        rows = (await session.exec(select(RoleGrant, Person).join(Person, col(RoleGrant.person_id) == col(Person.id)))).all()
+        rows = (
+            await session.exec(select(RoleGrant, Person).join(Person, col(RoleGrant.person_id) == col(Person.id)))
+        ).all()
     return sorted((person.telegram_id, grant.role, grant.region_code) for grant, person in rows)
 
 
@@ -24,17 +26,17 @@ async def test_admin_grants_organizer_by_username_after_confirmation(harness: Ha
     harness.fake.user(20, "Rahmat", username="Rahmat_KPU")
     await harness.send(20, "/start")
     [summary] = await harness.send(ADMIN_ID, "/peran beri @rahmat_kpu penyelenggara 63.71 63.03")
-    assert "Berikan peran penyelenggara kepada Rahmat (@rahmat_kpu, ID 20)" in summary.text
-    assert "63.71 Kota Banjarmasin, Kalimantan Selatan" in summary.text
-    assert "63.03 Kabupaten Banjar, Kalimantan Selatan" in summary.text
+    assert "Berikan peran penyelenggara kepada Rahmat (@rahmat_kpu, ID 20)" in summary.shown
+    assert "63.71 Kota Banjarmasin, Kalimantan Selatan" in summary.shown
+    assert "63.03 Kabupaten Banjar, Kalimantan Selatan" in summary.shown
     assert await _role_rows(harness) == []  # nothing before the confirmation
 
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     assert await _role_rows(harness) == [(20, "organizer", "63.03"), (20, "organizer", "63.71")]
-    assert harness.last(ADMIN_ID).text.startswith("✅ Berikan peran penyelenggara")
+    assert harness.last(ADMIN_ID).shown.startswith("✅ Berikan peran penyelenggara")
     assert harness.last(ADMIN_ID).buttons() == []
     # The new organizer is told, and gets the organizer menu in their own chat.
-    assert "Anda kini menjadi penyelenggara" in harness.last(20).text
+    assert "Anda kini menjadi penyelenggara" in harness.last(20).shown
     assert "chat:20" in str(harness.fake.commands.keys())
     [event] = [e for e in await _audit(harness) if e.action == "role.grant"]
     assert event.details == {"role": "organizer", "regions": ["63.71", "63.03"]}
@@ -58,9 +60,9 @@ async def test_hidden_forward_and_missing_target_explain_what_to_do(harness: Har
     forwarded = harness.fake.forward_from(ADMIN_ID, 23, "pesan", hidden=True)
     await harness.feed(forwarded)
     await harness.feed(harness.fake.reply_to(ADMIN_ID, forwarded["message"]["message_id"], "/peran beri admin"))
-    assert "menyembunyikan akunnya" in harness.last(ADMIN_ID).text
+    assert "menyembunyikan akunnya" in harness.last(ADMIN_ID).shown
     [no_target] = await harness.send(ADMIN_ID, "/peran beri admin")
-    assert "Sebutkan orangnya" in no_target.text
+    assert "Sebutkan orangnya" in no_target.shown
 
 
 async def test_bad_role_commands_get_specific_indonesian_hints(harness: Harness) -> None:
@@ -77,7 +79,7 @@ async def test_bad_role_commands_get_specific_indonesian_hints(harness: Harness)
     }
     for command, expected in cases.items():
         [reply] = await harness.send(ADMIN_ID, command)
-        assert expected in reply.text, (command, reply.text)
+        assert expected in reply.shown, (command, reply.shown)
     assert await _role_rows(harness) == []
 
 
@@ -88,7 +90,7 @@ async def test_non_admins_cannot_use_peran_or_its_buttons(harness: Harness) -> N
     harness.fake.user(31, "Figur")
     for user_id in (30, 31):
         [reply] = await harness.send(user_id, "/peran beri 31 admin")
-        assert "hanya admin Rangkul" in reply.text
+        assert "hanya admin Rangkul" in reply.shown
     # A forged press of an admin's confirmation button by a figure, with the admin's own nonce.
     [pending] = await harness.send(ADMIN_ID, "/peran beri 31 admin")
     callback_data = pending.buttons()[0]["callback_data"]
@@ -123,34 +125,34 @@ async def test_cancel_button_and_batal_drop_the_pending_change(harness: Harness)
     harness.fake.user(41, "Rudi")
     [summary] = await harness.send(ADMIN_ID, "/peran beri 41 admin")
     await harness.press(ADMIN_ID, summary, "Batal")
-    assert "Tidak ada peran yang diubah" in harness.last(ADMIN_ID).text
+    assert "Tidak ada peran yang diubah" in harness.last(ADMIN_ID).shown
     [summary] = await harness.send(ADMIN_ID, "/peran beri 41 admin")
     [cancelled] = await harness.send(ADMIN_ID, "/batal")
-    assert "Dibatalkan" in cancelled.text
+    assert "Dibatalkan" in cancelled.shown
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     assert await _role_rows(harness) == []
 
 
 async def test_revoke_organizer_region_then_all_and_list(harness: Harness) -> None:
     [summary] = await harness.send(ADMIN_ID, "/peran beri 50 penyelenggara 63.71, 63.72")
-    assert "kepada ID 50 untuk" in summary.text  # prepared before Nur ever wrote to the bot
+    assert "kepada ID 50 untuk" in summary.shown  # prepared before Nur ever wrote to the bot
     harness.fake.user(50, "Nur", username="nur_kpu")
     await harness.send(50, "/start")
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     [listing] = await harness.send(ADMIN_ID, "/peran daftar")
-    assert "Nur (@nur_kpu, ID 50): penyelenggara untuk 63.71, 63.72" in listing.text
-    assert f"Admin dari berkas pengaturan: {ADMIN_ID}" in listing.text
+    assert "Nur (@nur_kpu, ID 50): penyelenggara untuk 63.71, 63.72" in listing.shown
+    assert f"Admin dari berkas pengaturan: {ADMIN_ID}" in listing.shown
     [summary] = await harness.send(ADMIN_ID, "/peran cabut 50 penyelenggara 63.72")
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     assert await _role_rows(harness) == [(50, "organizer", "63.71")]
     [summary] = await harness.send(ADMIN_ID, "/role revoke @Nur_KPU organizer")
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     assert await _role_rows(harness) == []
-    assert "telah berakhir" in harness.last(50).text
+    assert "telah berakhir" in harness.last(50).shown
     assert harness.fake.commands.get(("chat:50", "")) in (None, [])
     [nothing] = await harness.send(ADMIN_ID, "/peran cabut 50 admin")
     await harness.press(ADMIN_ID, nothing, "Ya, simpan")
-    assert "tidak memegang peran tersebut" in harness.last(ADMIN_ID).text
+    assert "tidak memegang peran tersebut" in harness.last(ADMIN_ID).shown
 
 
 async def test_a_granted_admin_cannot_revoke_themselves(harness: Harness) -> None:
@@ -158,7 +160,7 @@ async def test_a_granted_admin_cannot_revoke_themselves(harness: Harness) -> Non
     [summary] = await harness.send(ADMIN_ID, "/peran beri 60 admin")
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     [reply] = await harness.send(60, "/peran cabut 60 admin")
-    assert "tidak dapat mencabut peran admin Anda sendiri" in reply.text
+    assert "tidak dapat mencabut peran admin Anda sendiri" in reply.shown
 
 
 async def test_authority_scopes(harness: Harness) -> None:

@@ -35,4 +35,4 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # A button this version of the bot does not know (an old message, or forged data).
     app.add_handler(CallbackQueryHandler(common.unknown_button))
 
-    app.add_error_handler(errors.on_error)  # type: ignore[arg-type]
+    app.add_error_handler(errors.on_error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -13,7 +13,7 @@ from bot.context import Context
 from models import Role
 
 R = TypeVar("R")
-Callback = Callable[[Update, Context], Awaitable[R]]
+Callback = Callable[[Update, Context], Coroutine[Any, Any, R]]
 
 
 async def refuse(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:

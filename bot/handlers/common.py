@@ -12,6 +12,7 @@ from bot.commands import commands_for
 from bot.context import Context
 from bot.handlers.access import guarded, private_chat_button
 from bot.services import people, roles
+from models import Role
 
 PENDING_KEYS = ("role_pending",)
 
@@ -67,7 +68,7 @@ async def start(update: Update, context: Context) -> None:
         date=i18n.format_date(settings.election.date, context.locale),
     )
     await message.reply_text(text)
-    if context.authority.at_least(roles.Role.ORGANIZER):
+    if context.authority.at_least(Role.ORGANIZER):
         # The menu could not be set while this person had never opened the chat; now it can.
         await menus.set_chat_menu(context.bot, user.id, context.authority.role, context.locale)
 
@@ -88,10 +89,12 @@ async def help_command(update: Update, context: Context) -> None:
         aliases = "".join(f" (/{alias})" for alias in cmd.aliases)
         lines.append(f"/{cmd.name}{aliases} — {_(cmd.description)}")
     authority = context.authority
-    if authority.role is roles.Role.ADMIN:
+    if authority.role is Role.ADMIN:
         lines.append("\n" + _("You are an <b>admin</b>: you may act for every region."))
-    elif authority.role is roles.Role.ORGANIZER:
-        lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=", ".join(authority.scopes)))
+    elif authority.role is Role.ORGANIZER:
+        lines.append(
+            "\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=", ".join(authority.scopes))
+        )
     lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
     await message.reply_text("\n".join(lines))
 

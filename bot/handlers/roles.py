@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+import logging
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -16,6 +18,8 @@ from bot.context import Context
 from bot.handlers.access import guarded
 from bot.services import people, roles
 from models import Person, Role
+
+logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "peran"
 PENDING_KEY = "role_pending"
@@ -52,21 +56,28 @@ def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
     elif words and words[0].startswith("@"):
         username = words.pop(0)
         if not re.fullmatch(r"@[A-Za-z0-9_]{4,32}", username):
-            raise RoleSyntaxError(_("{username} is not a valid Telegram username.").format(
-                username=html.escape(username)))
+            raise RoleSyntaxError(
+                _("{username} is not a valid Telegram username.").format(username=html.escape(username))
+            )
     if not words or words[0].lower() not in ROLE_WORDS:
-        raise RoleSyntaxError(_("Say which role: <code>penyelenggara</code> or <code>admin</code>.") + "\n\n" + usage(_))
+        raise RoleSyntaxError(
+            _("Say which role: <code>penyelenggara</code> or <code>admin</code>.") + "\n\n" + usage(_)
+        )
     role = ROLE_WORDS[words.pop(0).lower()]
     if role is Role.ADMIN and words:
         raise RoleSyntaxError(_("An admin acts for every region; do not give region codes for admins."))
     if action == "grant" and role is Role.ORGANIZER and not words:
-        raise RoleSyntaxError(_("Give at least one Kemendagri region code, for example <code>63</code> or "
-                                "<code>63.71</code>."))
+        raise RoleSyntaxError(
+            _("Give at least one Kemendagri region code, for example <code>63</code> or <code>63.71</code>.")
+        )
     for code in words:
         if regions.get(code) is None:
-            raise RoleSyntaxError(_("Region code <code>{code}</code> is not a Kemendagri code I know. Use codes "
-                                    "such as <code>63</code> (province) or <code>63.71</code> (kabupaten/kota)."
-                                    ).format(code=html.escape(code[:20])))
+            raise RoleSyntaxError(
+                _(
+                    "Region code <code>{code}</code> is not a Kemendagri code I know. Use codes "
+                    "such as <code>63</code> (province) or <code>63.71</code> (kabupaten/kota)."
+                ).format(code=html.escape(code[:20]))
+            )
     return RoleRequest(action=action, role=role, codes=words, telegram_id=telegram_id, username=username)
 
 
@@ -111,8 +122,9 @@ async def _target_from_reply(message: Message, context: Context) -> Person | str
     if origin is None:
         return _("Say who: a Telegram user ID, a @username, or reply to a message forwarded from that person.")
     if origin.type == MessageOriginType.HIDDEN_USER:
-        return _("The sender of that forwarded message hides their account. Use their Telegram user ID or "
-                 "@username instead.")
+        return _(
+            "The sender of that forwarded message hides their account. Use their Telegram user ID or @username instead."
+        )
     if not isinstance(origin, MessageOriginUser) or origin.sender_user.is_bot:
         return _("That forwarded message does not come from a person.")
     sender = origin.sender_user
@@ -134,8 +146,10 @@ async def _resolve_target(request: RoleRequest, message: Message, context: Conte
     if request.username is not None:
         person = await people.by_username(session=session, username=request.username)
         if person is None:
-            return _("Nobody called {username} has written to this bot yet. Ask them to send /start first, or "
-                     "use their Telegram user ID.").format(username=html.escape(request.username))
+            return _(
+                "Nobody called {username} has written to this bot yet. Ask them to send /start first, or "
+                "use their Telegram user ID."
+            ).format(username=html.escape(request.username))
         return person
     if request.telegram_id is not None:
         person = await people.by_telegram_id(session=session, telegram_id=request.telegram_id)
@@ -150,10 +164,14 @@ async def _resolve_target(request: RoleRequest, message: Message, context: Conte
 
 def _confirmation_keyboard(context: Context, nonce: str) -> InlineKeyboardMarkup:
     _ = context._
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton(_("Yes, save"), callback_data=f"{CALLBACK_PREFIX}:ok:{nonce}"),
-        InlineKeyboardButton(_("Cancel"), callback_data=f"{CALLBACK_PREFIX}:no:{nonce}"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("Yes, save"), callback_data=f"{CALLBACK_PREFIX}:ok:{nonce}"),
+                InlineKeyboardButton(_("Cancel"), callback_data=f"{CALLBACK_PREFIX}:no:{nonce}"),
+            ]
+        ]
+    )
 
 
 @guarded(Role.ADMIN)
@@ -184,13 +202,15 @@ async def role_command(update: Update, context: Context) -> None:
     nonce = secrets.token_urlsafe(8)
     if context.user_data is not None:
         context.user_data[PENDING_KEY] = {
-            "nonce": nonce, "action": request.action, "role": str(request.role),
-            "codes": request.codes, "person_id": target.id,
+            "nonce": nonce,
+            "action": request.action,
+            "role": str(request.role),
+            "codes": request.codes,
+            "person_id": target.id,
         }
     await context.session.commit()
     await message.reply_text(
-        _summary(request.action, request.role, request.codes, target, context)
-        + "\n\n" + _("Is this correct?"),
+        _summary(request.action, request.role, request.codes, target, context) + "\n\n" + _("Is this correct?"),
         reply_markup=_confirmation_keyboard(context, nonce),
     )
 
@@ -228,8 +248,11 @@ async def _role_list(context: Context) -> str:
         if holder.role is Role.ADMIN:
             lines.append(_("• {person}: admin").format(person=describe(holder.person)))
         else:
-            lines.append(_("• {person}: organizer for {regions}").format(
-                person=describe(holder.person), regions=", ".join(holder.scopes)))
+            lines.append(
+                _("• {person}: organizer for {regions}").format(
+                    person=describe(holder.person), regions=", ".join(holder.scopes)
+                )
+            )
     if len(lines) == 1:
         lines.append(_("Nobody has been given a role yet."))
     bootstrap = context.settings.roles.bootstrap_admins
@@ -293,20 +316,25 @@ async def _tell_subject(subject: Person, context: Context) -> None:
     if authority.role is Role.ADMIN:
         text = _("You are now a Rangkul <b>admin</b>. Type /bantuan to see your commands.")
     elif authority.role is Role.ORGANIZER:
-        text = _("You are now a Rangkul <b>organizer</b> for these regions:") + "\n" + describe_regions(
-            authority.scopes) + "\n" + _("Type /bantuan to see your commands.")
+        text = (
+            _("You are now a Rangkul <b>organizer</b> for these regions:")
+            + "\n"
+            + describe_regions(authority.scopes)
+            + "\n"
+            + _("Type /bantuan to see your commands.")
+        )
     else:
         text = _("Your organizer or admin role in Rangkul has ended. Thank you for your work.")
+    # Someone who never opened the chat cannot be told yet; /start gives them their menu later.
     if await menus.set_chat_menu(context.bot, subject.telegram_id, authority.role, locale):
         try:
             await context.bot.send_message(subject.telegram_id, text)
-        except TelegramError:
-            pass
+        except TelegramError as exc:
+            logger.warning("could not tell person %s about their role: %s", subject.id, exc)
 
 
 async def _drop_keyboard(message: object) -> None:
+    """Remove the buttons under a stale summary; it may be too old or already bare, which is fine."""
     if isinstance(message, Message):
-        try:
+        with contextlib.suppress(TelegramError):
             await message.edit_reply_markup(reply_markup=None)
-        except TelegramError:
-            pass

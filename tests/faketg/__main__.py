@@ -32,9 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before answering")
     args = parser.parse_args(argv)
     fake = FakeTelegram(args.token)
-    fake.configure(
-        rate_limit=args.rate_limit, per_chat_rate_limit=args.per_chat_rate_limit, latency=args.latency
-    )
+    fake.configure(rate_limit=args.rate_limit, per_chat_rate_limit=args.per_chat_rate_limit, latency=args.latency)
     asyncio.run(serve(fake, args.host, args.port))
 
 

@@ -37,23 +37,17 @@ class ControlClient:
             await self._session.close()
             self._session = None
 
-    async def _request(
-        self, method: str, path: str, *, body: JSON | None = None, query: JSON | None = None
-    ) -> Any:
+    async def _request(self, method: str, path: str, *, body: JSON | None = None, query: JSON | None = None) -> Any:
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        async with self._session.request(
-            method, f"{self.base}/control/{path}", json=body, params=query
-        ) as resp:
+        async with self._session.request(method, f"{self.base}/control/{path}", json=body, params=query) as resp:
             data = await resp.json()
             if resp.status != 200:
                 raise ControlError(f"{method} /control/{path}: {resp.status} {data}")
             return data
 
     async def _act(self, action: str, **body: Any) -> JSON:
-        result: JSON = await self._request(
-            "POST", action, body={k: v for k, v in body.items() if v is not None}
-        )
+        result: JSON = await self._request("POST", action, body={k: v for k, v in body.items() if v is not None})
         return result
 
     # ----------------------------------------------------------------- acting as users
@@ -108,9 +102,7 @@ class ControlClient:
         result: JSON = await self._request("POST", "contact", body=body)
         return result
 
-    async def forward_from(
-        self, user_id: int, original_sender_id: int, text: str, *, hidden: bool = False
-    ) -> JSON:
+    async def forward_from(self, user_id: int, original_sender_id: int, text: str, *, hidden: bool = False) -> JSON:
         """The user forwards another user's text."""
         return await self._act(
             "forward", user_id=user_id, original_sender_id=original_sender_id, text=text, hidden=hidden
@@ -132,9 +124,7 @@ class ControlClient:
             "press", user_id=user_id, message_id=message_id, callback_data=callback_data, chat_id=chat_id
         )
 
-    async def press(
-        self, user_id: int, message_id: int, button_text: str, *, chat_id: int | None = None
-    ) -> JSON:
+    async def press(self, user_id: int, message_id: int, button_text: str, *, chat_id: int | None = None) -> JSON:
         """The user presses the callback button labelled `button_text`."""
         return await self._act(
             "press", user_id=user_id, message_id=message_id, button_text=button_text, chat_id=chat_id
@@ -204,15 +194,11 @@ class ControlClient:
 
     async def sent_texts(self, chat_id: int) -> list[str]:
         """Plain text (or caption) of each bot message in the chat."""
-        return [
-            m["text"] if m["text"] is not None else m["caption"] or "" for m in await self.messages(chat_id)
-        ]
+        return [m["text"] if m["text"] is not None else m["caption"] or "" for m in await self.messages(chat_id)]
 
     async def requests(self, method: str | None = None) -> list[JSON]:
         """Recorded Bot API requests, optionally of one method."""
-        result: list[JSON] = await self._request(
-            "GET", "requests", query={"method": method} if method else None
-        )
+        result: list[JSON] = await self._request("GET", "requests", query={"method": method} if method else None)
         return result
 
     async def calls(self, method: str) -> list[JSON]:

@@ -236,6 +236,11 @@ class FakeMessage:
         return self.chat.id
 
     @property
+    def shown(self) -> str:
+        """What the reader sees: the plain text, or the caption of a file, or ''."""
+        return self.text if self.text is not None else self.caption or ""
+
+    @property
     def inline_markup(self) -> JSON | None:
         """The inline keyboard, the only markup Telegram reports back on messages."""
         return self.reply_markup if self.reply_markup and "inline_keyboard" in self.reply_markup else None
@@ -263,9 +268,7 @@ class FakeMessage:
             "chat": self.chat.to_dict(),
             "from": self.sender,
         }
-        text_key, entities_key = (
-            ("text", "entities") if self.text is not None else ("caption", "caption_entities")
-        )
+        text_key, entities_key = ("text", "entities") if self.text is not None else ("caption", "caption_entities")
         if self.text is not None or self.caption is not None:
             data[text_key] = self.text if self.text is not None else self.caption
             if self.entities:
@@ -530,9 +533,7 @@ class FakeTelegram:
     ) -> list[FakeMessage]:
         """Wait until the bot sent at least `count` messages to the chat and return them all."""
         try:
-            await self.wait_for(
-                lambda: chat_id in self.chats and len(self.chats[chat_id].messages) >= count, timeout
-            )
+            await self.wait_for(lambda: chat_id in self.chats and len(self.chats[chat_id].messages) >= count, timeout)
         except TimeoutError:
             got = self.sent_texts(chat_id) if chat_id in self.chats else []
             raise TimeoutError(f"chat {chat_id}: expected {count} bot messages, got {got!r}") from None
@@ -570,9 +571,7 @@ class FakeTelegram:
     ) -> JSON:
         """The user sends a text message (a leading /command gets a bot_command entity)."""
         command = _COMMAND_RE.match(text)
-        entities = (
-            [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}] if command else []
-        )
+        entities = [{"type": "bot_command", "offset": 0, "length": utf16_len(command.group())}] if command else []
         return self._user_message(
             user_id, chat_id, {}, text=text, entities=entities, reply_to_message_id=reply_to_message_id
         )
@@ -636,9 +635,7 @@ class FakeTelegram:
         }
         return self._user_message(user_id, None, {"sticker": sticker})
 
-    def send_photo(
-        self, user_id: int, caption: str | None = None, content: bytes = b"\xff\xd8fake-jpeg"
-    ) -> JSON:
+    def send_photo(self, user_id: int, caption: str | None = None, content: bytes = b"\xff\xd8fake-jpeg") -> JSON:
         """The user sends a photo."""
         return self._user_message(
             user_id, None, {}, caption=caption, photo=self._new_file("photo.jpg", content, "image/jpeg")
@@ -664,9 +661,7 @@ class FakeTelegram:
         caption: str | None = None,
     ) -> JSON:
         """The user sends a document."""
-        return self._user_message(
-            user_id, None, {}, caption=caption, document=self._new_file(filename, content)
-        )
+        return self._user_message(user_id, None, {}, caption=caption, document=self._new_file(filename, content))
 
     def edit_user_message(self, user_id: int, message_id: int, new_text: str) -> JSON:
         """The user edits one of their text messages (an `edited_message` update)."""
@@ -677,9 +672,7 @@ class FakeTelegram:
         message.text, message.edit_date = new_text, _now()
         return self._push_update("edited_message", message.to_dict())
 
-    def press_button(
-        self, user_id: int, message_id: int, callback_data: str, *, chat_id: int | None = None
-    ) -> JSON:
+    def press_button(self, user_id: int, message_id: int, callback_data: str, *, chat_id: int | None = None) -> JSON:
         """The user presses an inline button carrying `callback_data` (the button is not checked)."""
         user = self.user(user_id)
         chat = self.chat(user_id if chat_id is None else chat_id)
@@ -704,9 +697,7 @@ class FakeTelegram:
         button = next((b for b in buttons if b.get("text") == button_text and "callback_data" in b), None)
         if button is None:
             labels = [b.get("text") for b in buttons]
-            raise LookupError(
-                f"no callback button {button_text!r} on message {message_id}; buttons: {labels}"
-            )
+            raise LookupError(f"no callback button {button_text!r} on message {message_id}; buttons: {labels}")
         return self.press_button(user_id, message_id, button["callback_data"], chat_id=chat_id)
 
     def block(self, user_id: int) -> JSON:
@@ -791,18 +782,14 @@ class FakeTelegram:
                 waiter.set_result(None)
         self._waiters.clear()
 
-    def _new_file(
-        self, filename: str, content: bytes, mime_type: str = "application/octet-stream"
-    ) -> FakeFile:
+    def _new_file(self, filename: str, content: bytes, mime_type: str = "application/octet-stream") -> FakeFile:
         file_id = f"BQACAgUAAx{next(self._file_ids):06d}fake"
         self.files[file_id] = FakeFile(file_id, filename, content, mime_type)
         return self.files[file_id]
 
     # ----------------------------------------------------------------- Bot API dispatch
 
-    async def call(
-        self, token: str, method: str, params: JSON, files: Files | None = None
-    ) -> tuple[int, JSON]:
+    async def call(self, token: str, method: str, params: JSON, files: Files | None = None) -> tuple[int, JSON]:
         """Answer one Bot API request: (HTTP status, Telegram JSON body)."""
         entry = _METHODS.get(method.lower())
         record = RecordedRequest(entry[0] if entry else method, dict(params), time.time())
@@ -856,9 +843,7 @@ class FakeTelegram:
             if len(window) >= limit:
                 self.stats.too_many_requests += 1
                 retry_after = max(1, math.ceil(window[0] + 1.0 - now))
-                raise BotApiError(
-                    429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-                )
+                raise BotApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
             windows.append(window)
         for window in windows:
             window.append(now)
@@ -947,9 +932,7 @@ class FakeTelegram:
         raise bad_request("wrong file identifier/HTTP URL specified")
 
     def _source_message(self, params: JSON, action: str) -> FakeMessage:
-        source = self._target_chat(params, sending=False, key="from_chat_id").find(
-            params.get("message_id") or 0
-        )
+        source = self._target_chat(params, sending=False, key="from_chat_id").find(params.get("message_id") or 0)
         if source is None or source.deleted:
             raise bad_request(f"message to {action} not found")
         return source
@@ -1009,8 +992,7 @@ class FakeTelegram:
             if generation != self._poll_generation:
                 raise BotApiError(
                     409,
-                    "Conflict: terminated by other getUpdates request; "
-                    "make sure that only one bot instance is running",
+                    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
                 )
             remaining = deadline - time.monotonic()
             if self._updates or remaining <= 0:
@@ -1030,9 +1012,7 @@ class FakeTelegram:
         allowed = params.get("allowed_updates")
         if allowed is None:
             allowed = self.webhook.allowed_updates if self.webhook else self.allowed_updates
-        self.webhook = (
-            Webhook(url, secret, list(allowed), params.get("max_connections") or 40) if url else None
-        )
+        self.webhook = Webhook(url, secret, list(allowed), params.get("max_connections") or 40) if url else None
         self._notify()
         return True
 
@@ -1224,9 +1204,7 @@ class FakeTelegram:
                 raise bad_request("command description must be non-empty")
         key = _commands_key(params)
         if commands:
-            self.commands[key] = [
-                {"command": c["command"], "description": c["description"]} for c in commands
-            ]
+            self.commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
         else:
             self.commands.pop(key, None)
         return True
@@ -1287,15 +1265,11 @@ def _check_markup(params: JSON) -> JSON | None:
     if "inline_keyboard" in markup:
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request(
-                'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
-            )
+            raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays')
         for button in (b for row in rows for b in row):
             _check_button(button)
     elif "keyboard" in markup:
-        if not isinstance(markup["keyboard"], list) or not all(
-            isinstance(r, list) for r in markup["keyboard"]
-        ):
+        if not isinstance(markup["keyboard"], list) or not all(isinstance(r, list) for r in markup["keyboard"]):
             raise bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array of Arrays')
     elif not markup.get("remove_keyboard") and not markup.get("force_reply"):
         raise bad_request("can't parse reply keyboard markup JSON object")
@@ -1307,9 +1281,7 @@ def _check_button(button: Any) -> None:
         raise bad_request('can\'t parse inline keyboard button: Field "text" must be of type String')
     actions = [key for key in _BUTTON_ACTIONS if key in button]
     if not actions:
-        raise bad_request(
-            "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-        )
+        raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
     if len(actions) > 1:
         raise bad_request(f"can't parse inline keyboard button: only one of {actions} may be specified")
     data = button.get("callback_data")

@@ -144,9 +144,7 @@ class _Parser:
                     f'Empty attribute name in the tag "{tag}" at byte offset {self.byte_offset(self.pos)}'
                 )
             self.pos = match.end()
-            attrs[match.group().lower()] = (
-                self.read_attribute_value(tag) if src.startswith("=", self.pos) else ""
-            )
+            attrs[match.group().lower()] = self.read_attribute_value(tag) if src.startswith("=", self.pos) else ""
 
     def read_attribute_value(self, tag: str) -> str:
         """Parse `=value`, `="value"` or `='value'`, decoding character references."""

@@ -48,9 +48,7 @@ class FakeRequest(BaseRequest):
         segments = [unquote(s) for s in urlsplit(url).path.split("/")]
         if "file" in segments:
             index = segments.index("file")
-            content = self.fake.download(
-                segments[index + 1].removeprefix("bot"), "/".join(segments[index + 2 :])
-            )
+            content = self.fake.download(segments[index + 1].removeprefix("bot"), "/".join(segments[index + 2 :]))
             return (200, content) if content is not None else (404, b'{"ok":false,"error_code":404}')
         token = next((s.removeprefix("bot") for s in segments if s.startswith("bot")), "")
         params = json.loads(json.dumps(request_data.parameters)) if request_data else {}

@@ -45,9 +45,7 @@ def message_json(message: FakeMessage) -> JSON:
     """What the control interface reports about a message (fake-side view plus the Telegram object)."""
 
     def file_json(file: FakeFile | None) -> JSON | None:
-        return (
-            {"file_id": file.file_id, "filename": file.filename, "size": len(file.content)} if file else None
-        )
+        return {"file_id": file.file_id, "filename": file.filename, "size": len(file.content)} if file else None
 
     return {
         "message_id": message.message_id,
@@ -149,9 +147,7 @@ class FakeBotApiServer:
         except ValueError as err:
             body = {"ok": False, "error_code": 400, "description": f"Bad Request: {err}"}
             return web.json_response(body, status=400)
-        status, body = await self.fake.call(
-            request.match_info["token"], request.match_info["method"], params, files
-        )
+        status, body = await self.fake.call(request.match_info["token"], request.match_info["method"], params, files)
         return web.json_response(body, status=status)
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -233,11 +229,7 @@ class FakeBotApiServer:
                 ) as response:
                     await response.read()
                     ok = 200 <= response.status < 300
-                    error = (
-                        None
-                        if ok
-                        else f"Wrong response from the webhook: {response.status} {response.reason}"
-                    )
+                    error = None if ok else f"Wrong response from the webhook: {response.status} {response.reason}"
                     self.fake.note_webhook_delivery(update["update_id"], response.status, error)
                     if ok:
                         return
