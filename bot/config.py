@@ -90,7 +90,7 @@ class ElectionSettings(_Section):
 
 class PrivacySettings(_Section):
     controller_name: str = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
-    controller_contact: str = "ppid@kpu-kalselprov.go.id"
+    controller_contact: str = "PPID KPU Provinsi Kalimantan Selatan"
     retention_until: dt.date = dt.date(2029, 12, 31)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -73,7 +74,9 @@ class Renderer:
             return f"{locale}/{name}"
         return f"{i18n.DEFAULT_LOCALE}/{name}"
 
-    def render(self, name: str, *, locale: str = i18n.DEFAULT_LOCALE, tz: ZoneInfo | None = None, **values: Any) -> str:
-        """Telegram-HTML text of template NAME; a missing variable raises jinja2.UndefinedError."""
+    def render(
+        self, name: str, values: Mapping[str, Any], *, locale: str = i18n.DEFAULT_LOCALE, tz: ZoneInfo | None = None
+    ) -> str:
+        """Telegram-HTML text of template NAME with VALUES; a missing variable raises jinja2.UndefinedError."""
         template = self.env.get_template(self.template_name(name, locale))
-        return template.render(**values, **{LOCALE_VAR: locale, TZ_VAR: tz or self.default_tz}).strip()
+        return template.render({**values, LOCALE_VAR: locale, TZ_VAR: tz or self.default_tz}).strip()

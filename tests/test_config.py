@@ -1,0 +1,83 @@
+"""Settings: file, environment overrides, the token rule, and one-line errors that name the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.config import SettingsError, load_settings, load_token
+from tests.conftest import ROOT
+
+TOKEN = "123456:TEST-fake-token-abcdefghijklmnopqrstuv"
+
+
+def test_repository_settings_file_loads_and_documents_every_key() -> None:
+    settings = load_settings(ROOT / "settings.toml", environ={})
+    assert settings.database.url == "sqlite+aiosqlite:///rangkul.db"
+    assert settings.locale.default == "id"
+    assert settings.election.date == dt.date(2029, 2, 14)
+    lines = (ROOT / "settings.toml").read_text(encoding="utf-8").splitlines()
+    for index, line in enumerate(lines):
+        if "=" in line and not line.lstrip().startswith("#"):
+            assert lines[index - 1].lstrip().startswith("#"), f"undocumented key: {line}"
+
+
+def test_environment_overrides_any_key_with_toml_values() -> None:
+    environ = {
+        "RANGKUL_DATABASE__URL": "postgresql+asyncpg://u@db/rangkul",
+        "RANGKUL_ROLES__BOOTSTRAP_ADMINS": "[11, 22]",
+        "RANGKUL_ELECTION__DATE": "2029-04-17",
+        "RANGKUL_ELECTION__NAME": "Pilkada Kalimantan Selatan",
+        "RANGKUL_TELEGRAM__STARTUP_ATTEMPTS": "3",
+    }
+    settings = load_settings(ROOT / "settings.toml", environ=environ)
+    assert settings.database.url == "postgresql+asyncpg://u@db/rangkul"
+    assert settings.roles.bootstrap_admins == [11, 22]
+    assert settings.election.date == dt.date(2029, 4, 17)
+    assert settings.election.name == "Pilkada Kalimantan Selatan"
+    assert settings.telegram.startup_attempts == 3
+    assert load_settings(None, environ={"RANGKUL_ROLES__BOOTSTRAP_ADMINS": "5, 6"}).roles.bootstrap_admins == [5, 6]
+
+
+def test_config_file_from_option_or_environment(tmp_path: Path) -> None:
+    prod = tmp_path / "prod.toml"
+    prod.write_text('[election]\nname = "Pemilu Prod"\n', encoding="utf-8")
+    assert load_settings(prod, environ={}).election.name == "Pemilu Prod"
+    assert load_settings(None, environ={"RANGKUL_CONFIG": str(prod)}).election.name == "Pemilu Prod"
+    with pytest.raises(SettingsError, match="cannot read settings file"):
+        load_settings(tmp_path / "missing.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[election]\ndate = \n", r"not valid TOML: .*line 2.* in `date =`"),
+        ('[election]\ndate = "besok"\n', r"election\.date: "),
+        ("[electoin]\nname = 1\n", r"electoin: unknown key"),
+        ('[locale]\ntimezone = "Asia/Banjar"\n', r"locale\.timezone: unknown time zone"),
+        ('[database]\nurl = "sqlite:///x.db"\n', r"database\.url: must start with sqlite\+aiosqlite://"),
+        ('[webhook]\nsecret_token = "a b"\n', r"webhook\.secret_token: must be 1-256 characters"),
+    ],
+)
+def test_malformed_settings_name_the_key(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SettingsError, match=message) as error:
+        load_settings(path, environ={})
+    assert "\n" not in str(error.value)
+
+
+def test_environment_errors_name_the_variable() -> None:
+    with pytest.raises(SettingsError, match="RANGKUL_ROLES__BOOTSTRAP_ADMINS"):
+        load_settings(None, environ={"RANGKUL_ROLES__BOOTSTRAP_ADMINS": "admin"})
+
+
+def test_token_only_from_environment_and_checked() -> None:
+    assert load_token({"RANGKUL_BOT_TOKEN": TOKEN}).get_secret_value() == TOKEN
+    with pytest.raises(SettingsError, match="RANGKUL_BOT_TOKEN is not set"):
+        load_token({})
+    with pytest.raises(SettingsError, match="does not look like a bot token"):
+        load_token({"RANGKUL_BOT_TOKEN": "not-a-token"})
+    assert "token" not in load_settings(ROOT / "settings.toml", environ={}).model_dump()["telegram"]

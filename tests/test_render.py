@@ -1,0 +1,86 @@
+"""Message templates: autoescaped Telegram HTML, StrictUndefined, Babel filters, language fallback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from jinja2 import UndefinedError
+from jinja2.exceptions import SecurityError
+
+from bot.render import Renderer
+from tests.conftest import ROOT
+from tests.faketg.htmlparse import parse_html
+
+WITA = ZoneInfo("Asia/Makassar")
+
+
+@pytest.fixture
+def renderer(tmp_path: Path) -> Renderer:
+    (tmp_path / "id").mkdir()
+    (tmp_path / "en").mkdir()
+    (tmp_path / "id" / "acara.html").write_text(
+        "Halo {{ name }}! Acara {{ when | datetime }} ({{ when | time('Asia/Jayapura') }}), "
+        "{{ count | number }} peserta, {{ left | duration }} lagi, {{ day | date }}.",
+        encoding="utf-8",
+    )
+    (tmp_path / "en" / "acara.html").write_text("Hello {{ name }}!", encoding="utf-8")
+    (tmp_path / "id" / "jahat.html").write_text("{{ name.__class__.__mro__ }}", encoding="utf-8")
+    return Renderer(tmp_path, default_tz=WITA)
+
+
+def test_filters_autoescape_and_time_zone(renderer: Renderer) -> None:
+    text = renderer.render(
+        "acara.html",
+        {
+            "name": "<b>Budi</b> & co",
+            "when": dt.datetime(2029, 2, 10, 1, 30, tzinfo=dt.UTC),
+            "count": 1250,
+            "left": dt.timedelta(days=4),
+            "day": dt.date(2029, 2, 14),
+        },
+    )
+    assert text == (
+        "Halo &lt;b&gt;Budi&lt;/b&gt; &amp; co! Acara Sabtu, 10 Februari 2029 pukul 09.30 WITA (10.30 WIT), "
+        "1.250 peserta, 4 hari lagi, Rabu, 14 Februari 2029."
+    )
+    parse_html(text)
+
+
+def test_missing_variable_is_an_error_not_a_blank(renderer: Renderer) -> None:
+    with pytest.raises(UndefinedError):
+        renderer.render("acara.html", {"name": "Budi"})
+
+
+def test_language_fallback_to_indonesian(renderer: Renderer) -> None:
+    assert renderer.render("acara.html", {"name": "Ann"}, locale="en") == "Hello Ann!"
+    values = {
+        "name": "Ann",
+        "when": dt.datetime.now(dt.UTC),
+        "count": 1,
+        "left": dt.timedelta(hours=1),
+        "day": dt.date.today(),
+    }
+    assert renderer.render("acara.html", values, locale="jv").startswith("Halo Ann!")
+
+
+def test_sandbox_refuses_unsafe_attributes(renderer: Renderer) -> None:
+    with pytest.raises(SecurityError):
+        renderer.render("jahat.html", {"name": "x"})
+
+
+def test_shipped_welcome_template_renders_valid_telegram_html() -> None:
+    renderer = Renderer(ROOT / "templates", default_tz=WITA)
+    text = renderer.render(
+        "sambutan.html",
+        {
+            "figure": {"name": "Siti & <Rahmah>"},
+            "election": {"name": "Pemilihan Umum 2029", "date": dt.date(2029, 2, 14)},
+        },
+    )
+    plain, _ = parse_html(text)
+    assert "Terima kasih, Siti & <Rahmah>, Anda sudah terdaftar" in plain
+    assert "Rabu, 14 Februari 2029" in plain
+    assert len(plain) <= 4096
