@@ -1,0 +1,177 @@
+"""End to end: `rangkul run` as a subprocess against the local fake Bot API server over HTTP."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.botprocess import BotProcess
+from tests.conftest import ADMIN_ID, ROOT
+from tests.faketg import FakeBotApiServer, FakeTelegram
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeBotApiServer]:
+    async with FakeBotApiServer(FakeTelegram()) as server:
+        yield server
+
+
+def _bot(server: FakeBotApiServer, tmp_path: Path, database_url: str, *args: str, **env: str) -> BotProcess:
+    return BotProcess(server, tmp_path, database_url, *args, RANGKUL_ROLES__BOOTSTRAP_ADMINS=f"[{ADMIN_ID}]", **env)
+
+
+async def test_bot_answers_start_and_sets_menus_then_stops_cleanly(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    fake = server.fake
+    fake.user(ADMIN_ID, "Admin")
+    async with _bot(server, tmp_path, database_url, RANGKUL_LOGGING__LEVEL="DEBUG") as bot:
+        await bot.wait_polling()
+        fake.user(1, "Siti")
+        fake.send_text(1, "/start")
+        [welcome] = await fake.wait_for_message(1, timeout=10)
+        assert welcome.shown.startswith("Selamat datang di Rangkul, Siti!")
+        fake.send_text(1, "/bantuan")
+        await fake.wait_for_message(1, count=2, timeout=10)
+        assert "Perintah yang dapat Anda gunakan" in fake.sent_texts(1)[1]
+        assert await bot.stop() == 0
+    figure_menu = [c["command"] for c in fake.commands[("default", "")]]
+    assert figure_menu == ["start", "bantuan", "batal"]
+    assert ("default", "en") in fake.commands
+    assert "peran" in [c["command"] for c in fake.commands[(f"chat:{ADMIN_ID}", "")]]
+    log = bot.log()
+    assert "Traceback" not in log
+    assert fake.token.split(":")[1] not in log  # the secret part of the token never reaches the log
+    assert "Rangkul stopped" in log
+
+
+async def test_sigterm_with_a_request_in_flight_loses_no_update(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    fake = server.fake
+    fake.user(2, "Andi")
+    bot = _bot(server, tmp_path, database_url)
+    async with bot:
+        await bot.wait_polling()
+        fake.configure(latency_for={"sendMessage": 1.5})
+        fake.send_text(2, "/start")
+        await fake.wait_for(lambda: any(r.method == "sendMessage" and r.status is None for r in fake.requests))
+        bot.signal(signal.SIGTERM)
+        assert await bot.wait() == 0
+    assert len(fake.sent_texts(2)) == 1  # the reply in flight was completed before exit
+    fake.configure(latency_for={})
+    fake.send_text(2, "/bantuan")  # written while the bot is down
+    async with bot:
+        await fake.wait_for_message(2, count=2, timeout=15)
+        assert await bot.stop() == 0
+    assert fake.sent_texts(2)[0].startswith("Selamat datang")
+    assert "Perintah yang dapat Anda gunakan" in fake.sent_texts(2)[1]
+    assert len(fake.sent_texts(2)) == 2  # nothing answered twice
+    assert fake.pending_updates() == []
+    assert "Traceback" not in bot.log()
+
+
+async def _run_to_exit(bot: BotProcess) -> tuple[int, str]:
+    async with bot:
+        code = await bot.wait(timeout=30)
+    return code, bot.log()
+
+
+async def test_wrong_token_missing_token_and_unreachable_api_exit_with_one_line(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    wrong = _bot(server, tmp_path, database_url, RANGKUL_BOT_TOKEN="123456:WRONG-token-abcdefghijklmnopqrstuvwxyz")
+    code, log = await _run_to_exit(wrong)
+    assert code == 1
+    assert "rangkul: the Bot API rejected RANGKUL_BOT_TOKEN" in log
+    assert "Traceback" not in log
+    assert "WRONG-token" not in log
+
+    missing = _bot(server, tmp_path, database_url, RANGKUL_BOT_TOKEN="")
+    missing.log_path.unlink()
+    code, log = await _run_to_exit(missing)
+    assert (code, log.strip()) == (
+        1,
+        "rangkul: RANGKUL_BOT_TOKEN is not set: create a bot with @BotFather and export its token",
+    )
+
+    unreachable = _bot(
+        server,
+        tmp_path,
+        database_url,
+        RANGKUL_TELEGRAM__BASE_URL="http://127.0.0.1:9/bot",
+        RANGKUL_TELEGRAM__STARTUP_ATTEMPTS="2",
+    )
+    unreachable.log_path.unlink()
+    code, log = await _run_to_exit(unreachable)
+    assert code == 1
+    assert log.count("not reachable (attempt") == 1
+    assert "rangkul: cannot reach the Bot API at http://127.0.0.1:9/bot<token> after 2 attempts" in log
+    assert "Traceback" not in log
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_webhook_mode_receives_updates_with_the_secret_only(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    fake = server.fake
+    port = _free_port()
+    bot = _bot(
+        server,
+        tmp_path,
+        database_url,
+        "--webhook",
+        RANGKUL_WEBHOOK__URL=f"http://127.0.0.1:{port}/telegram",
+        RANGKUL_WEBHOOK__LISTEN="127.0.0.1",
+        RANGKUL_WEBHOOK__PORT=str(port),
+        RANGKUL_WEBHOOK__SECRET_TOKEN="rahasia-webhook_123",
+    )
+    async with bot:
+        await fake.wait_for(lambda: fake.webhook is not None and bool(fake.webhook.url), timeout=20)
+        assert fake.calls("setWebhook")[-1]["secret_token"] == "rahasia-webhook_123"
+        fake.user(3, "Wati")
+        fake.send_text(3, "/start")
+        [welcome] = await fake.wait_for_message(3, timeout=10)
+        assert welcome.shown.startswith("Selamat datang di Rangkul, Wati!")
+        forged = {
+            "update_id": 999,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 3, "type": "private"},
+                "from": {"id": 3, "is_bot": False, "first_name": "X"},
+                "text": "/start",
+            },
+        }
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"http://127.0.0.1:{port}/telegram", json=forged) as response,
+        ):
+            assert response.status == 403
+        assert await bot.stop() == 0
+    assert len(fake.sent_texts(3)) == 1
+    assert "rahasia-webhook_123" not in bot.log()
+
+
+def test_python_m_bot_and_console_script_show_help() -> None:
+    for command in (
+        [sys.executable, "-m", "bot", "--help"],
+        [str(Path(sys.executable).parent / "rangkul"), "run", "--help"],
+    ):
+        result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+        assert result.returncode == 0, result.stderr
+        assert "--config" in result.stdout
