@@ -85,3 +85,79 @@ class AuditEvent(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     subject_person_id: int | None = Field(default=None, index=True)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+
+
+class FigureCategory(enum.StrEnum):
+    YOUTH = "tokoh_pemuda"
+    COMMUNITY = "tokoh_masyarakat"
+    RELIGIOUS = "tokoh_agama"
+    WOMEN = "tokoh_perempuan"
+    CUSTOMARY = "tokoh_adat"
+    OTHER = "lainnya"
+
+
+class AgeBracket(enum.StrEnum):
+    # Split at 18, the age below which UU PDP asks for a parent's or guardian's consent.
+    UNDER_18 = "<18"
+    FROM_18_TO_25 = "18-25"
+    FROM_26_TO_40 = "26-40"
+    FROM_41_TO_60 = "41-60"
+    OVER_60 = ">60"
+
+
+class Invitation(SQLModel, table=True):
+    """A deep link (and QR code) an organizer hands out: it pre-fills the region and records who invited."""
+
+    __tablename__ = "invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The /start payload: at most 64 characters of [A-Za-z0-9_-].
+    code: str = Field(max_length=64, unique=True)
+    region_code: str = Field(max_length=13)
+    label: str = Field(default="", max_length=100)
+    created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    created_at: dt.datetime = _timestamp()
+
+
+class Figure(SQLModel, table=True):
+    """A registered community figure. Deleting their data blanks every personal column and keeps the rest."""
+
+    __tablename__ = "figure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = Field(default=None, foreign_key="person.id", unique=True, ondelete="SET NULL")
+    full_name: str | None = Field(default=None, max_length=100)
+    category: str = Field(max_length=32, index=True)
+    age_bracket: str = Field(max_length=8)
+    guardian_name: str | None = Field(default=None, max_length=100)
+    guardian_consent_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Desa/kelurahan code, e.g. "63.71.01.1001"; kept after deletion so reports stay right.
+    region_code: str = Field(max_length=13, index=True)
+    phone: str | None = Field(default=None, max_length=16)
+    organization: str | None = Field(default=None, max_length=120)
+    # Proof of consent: when, and to which text (a hash of the privacy notice as shown, in its language).
+    consent_at: dt.datetime = _timestamp()
+    consent_version: str = Field(max_length=16)
+    consent_locale: str = Field(default="id", max_length=8)
+    messages_opt_in: bool = Field(default=True)
+    opted_out_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Set when Telegram says the bot is blocked or the account is gone; cleared when the person writes again.
+    unreachable_since: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    invitation_id: int | None = Field(default=None, foreign_key="invitation.id", ondelete="SET NULL")
+    registered_at: dt.datetime = _timestamp()
+    updated_at: dt.datetime = _timestamp()
+    deleted_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class ConversationState(SQLModel, table=True):
+    """A multi-step conversation in progress (registration, a profile edit), kept across restarts."""
+
+    __tablename__ = "conversation_state"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
+    flow: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    # Bumped on every step; buttons carry it, so a stale or doubled press is recognised.
+    version: int = Field(default=1)
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    updated_at: dt.datetime = _timestamp()

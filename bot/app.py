@@ -19,6 +19,7 @@ from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, current_session
 from bot.handlers import register
+from bot.render import Renderer
 from bot.services import roles
 from models import Role
 
@@ -52,7 +53,8 @@ def build_application(
 ) -> Application[Any, Context, Any, Any, BotData, Any]:
     """The configured Application; REQUEST lets tests (and self-hosted setups) replace the HTTP layer."""
     # ContextTypes calls bot_data() with no arguments; a partial hands it the settings and the session factory.
-    bot_data = functools.partial(BotData, settings=settings, sessions=db.session_factory(engine))
+    renderer = Renderer(settings.templates.dir, default_tz=settings.tz)
+    bot_data = functools.partial(BotData, settings=settings, sessions=db.session_factory(engine), renderer=renderer)
     context_types = ContextTypes(context=Context, bot_data=bot_data)  # type: ignore[call-overload]
     builder = (
         ApplicationBuilder()

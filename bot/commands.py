@@ -26,8 +26,15 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", (), Role.FIGURE, N_("Start and learn what Rangkul is")),
+    Command("daftar", ("register",), Role.FIGURE, N_("Register as a community figure")),
+    Command("profil", ("profile",), Role.FIGURE, N_("See and correct your data")),
+    Command("berhenti", ("stop",), Role.FIGURE, N_("Stop receiving messages")),
+    Command("lanjut", ("resume",), Role.FIGURE, N_("Receive messages again")),
+    Command("dataku", ("mydata",), Role.FIGURE, N_("Download your data")),
+    Command("hapusdata", ("deletedata",), Role.FIGURE, N_("Delete your data")),
     Command("bantuan", ("help",), Role.FIGURE, N_("Commands you can use")),
     Command("batal", ("cancel",), Role.FIGURE, N_("Cancel what is in progress")),
+    Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
 )
 

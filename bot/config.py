@@ -110,6 +110,22 @@ class WebhookSettings(_Section):
         return value
 
 
+class RegistrationSettings(_Section):
+    # Province codes people may choose (e.g. the nine of Wilayah III); empty means all 38.
+    provinces: list[str] = Field(default_factory=list)
+
+    @field_validator("provinces")
+    @classmethod
+    def _known_provinces(cls, value: list[str]) -> list[str]:
+        from bot import regions
+
+        for code in value:
+            region = regions.get(code)
+            if region is None or region.level != 1:
+                raise ValueError(f"{code!r} is not a Kemendagri province code")
+        return value
+
+
 class TemplatesSettings(_Section):
     dir: Path = Path("templates")
 
@@ -133,6 +149,7 @@ class Settings(_Section):
     election: ElectionSettings = ElectionSettings()
     privacy: PrivacySettings = PrivacySettings()
     webhook: WebhookSettings = WebhookSettings()
+    registration: RegistrationSettings = RegistrationSettings()
     templates: TemplatesSettings = TemplatesSettings()
     logging: LoggingSettings = LoggingSettings()
     # Where the settings came from, for error messages and relative paths.

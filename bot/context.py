@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -12,6 +12,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot import i18n
 from bot.config import Settings
+from bot.render import Renderer
 from bot.services.roles import Authority
 from models import Person, Role
 
@@ -25,7 +26,7 @@ class BotData:
 
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
-    extra: dict[str, Any] = field(default_factory=dict)
+    renderer: Renderer
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,7 +26,9 @@ async def test_migrations_are_applied_once_and_idempotent(engine: AsyncEngine) -
 async def test_fresh_database_reports_pending_revisions(database_url: str) -> None:
     engine = db.create_engine(database_url)
     try:
-        assert await db.pending_revisions(engine) == ["0001"]
+        every = [rev.revision for rev in ScriptDirectory.from_config(db.alembic_config()).walk_revisions()]
+        assert await db.pending_revisions(engine) == list(reversed(every))
+        assert every[-1] == "0001"
     finally:
         await engine.dispose()
 

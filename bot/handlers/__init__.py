@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
 from bot.commands import command
-from bot.handlers import common, errors, roles
+from bot.handlers import common, errors, invitations, profile, registration, roles
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
 NEW = filters.UpdateType.MESSAGE
@@ -24,11 +32,24 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("start").names, common.start, filters=NEW))
     app.add_handler(CommandHandler(command("bantuan").names, common.help_command, filters=NEW))
     app.add_handler(CommandHandler(command("batal").names, common.cancel, filters=NEW))
+    app.add_handler(CommandHandler(command("daftar").names, registration.register_command, filters=NEW))
+    app.add_handler(CommandHandler(command("profil").names, profile.profile_command, filters=NEW))
+    app.add_handler(CommandHandler(command("berhenti").names, profile.stop_command, filters=NEW))
+    app.add_handler(CommandHandler(command("lanjut").names, profile.resume_command, filters=NEW))
+    app.add_handler(CommandHandler(command("dataku").names, profile.my_data_command, filters=NEW))
+    app.add_handler(CommandHandler(command("hapusdata").names, profile.delete_command, filters=NEW))
+    app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=rf"^{profile.DELETE_PREFIX}:"))
+    app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
-    # Leftovers, private chats only: groups get no chatter from the bot.
+    # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in
+    # progress (registration, a profile edit), if any.
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(NEW & PRIVATE & filters.CONTACT, registration.on_contact))
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.TEXT, common.plain_text))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & PRIVATE, common.edited_message))
     app.add_handler(MessageHandler(NEW & PRIVATE, common.unsupported_message))

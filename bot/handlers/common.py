@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import html
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 
 from bot import i18n, menus
 from bot.commands import commands_for
 from bot.context import Context
+from bot.handlers import registration as registration_handlers
 from bot.handlers.access import guarded, private_chat_button
-from bot.services import people, roles
+from bot.services import figures, people, registration, roles
 from models import Role
 
 PENDING_KEYS = ("role_pending",)
@@ -34,6 +35,9 @@ async def identify(update: Update, context: Context) -> None:
     context.authority = await roles.authority_of(
         session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
     )
+    if update.message is not None or update.callback_query is not None:
+        # Writing to the bot proves it is no longer blocked.
+        await figures.mark_reachable(session=context.session, person=context.person)
 
 
 def _is_private(update: Update) -> bool:
@@ -67,7 +71,19 @@ async def start(update: Update, context: Context) -> None:
         election=html.escape(settings.election.name),
         date=i18n.format_date(settings.election.date, context.locale),
     )
-    await message.reply_text(text)
+    assert context.person is not None
+    payload = context.args[0] if context.args else None
+    if payload and await registration_handlers.start_from_link(update, context, payload):
+        await message.reply_text(text)
+        return
+    figure = await registration.figure_of(session=context.session, person=context.person)
+    if figure is None:
+        text += "\n\n" + _("To receive messages from us, register with /daftar — it takes about two minutes.")
+        button = InlineKeyboardButton(_("Register now"), callback_data=f"{registration_handlers.PREFIX}:new")
+        await message.reply_text(text, reply_markup=InlineKeyboardMarkup([[button]]))
+    else:
+        text += "\n\n" + _("You are registered. See or correct your data with /profil.")
+        await message.reply_text(text)
     if context.authority.at_least(Role.ORGANIZER):
         # The menu could not be set while this person had never opened the chat; now it can.
         await menus.set_chat_menu(context.bot, user.id, context.authority.role, context.locale)
@@ -108,7 +124,12 @@ async def cancel(update: Update, context: Context) -> None:
         return
     user_data = context.user_data if context.user_data is not None else {}
     dropped = [key for key in PENDING_KEYS if user_data.pop(key, None) is not None]
-    if dropped:
+    conversation = await registration_handlers.cancel_conversation(context)
+    if conversation is not None:
+        await context.session.commit()
+        # Also take away the "share my number" keyboard, if it was showing.
+        await message.reply_text(_("Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
+    elif dropped:
         await message.reply_text(_("Cancelled. Nothing was saved."))
     else:
         await message.reply_text(_("There is nothing to cancel. Type /bantuan to see what you can do."))
@@ -123,7 +144,9 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def plain_text(update: Update, context: Context) -> None:
-    """Free text nobody asked for."""
+    """Free text: an answer to a conversation in progress, or a hint."""
+    if await registration_handlers.on_text(update, context):
+        return
     if update.effective_message is not None:
         await update.effective_message.reply_text(
             context._("Thank you for your message. Type /bantuan to see what I can do for you.")

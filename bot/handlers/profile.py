@@ -1,0 +1,153 @@
+"""A figure's own commands: /profil, /berhenti, /lanjut, /dataku, /hapusdata, and block/unblock tracking."""
+
+from __future__ import annotations
+
+import json
+
+from telegram import ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus, ChatType
+
+from bot.context import Context
+from bot.handlers.access import guarded
+from bot.handlers.registration import ask, show_profile
+from bot.services import figures, registration
+
+DELETE_PREFIX = "hapus"
+
+
+def _not_registered(context: Context) -> str:
+    return context._("You are not registered yet. Type /daftar to register.")
+
+
+@guarded()
+async def profile_command(update: Update, context: Context) -> None:
+    """/profil: everything stored, with a button to change each field."""
+    assert context.person is not None and update.effective_message is not None
+    figure = await registration.figure_of(session=context.session, person=context.person)
+    if figure is None:
+        await update.effective_message.reply_text(_not_registered(context))
+        return
+    await show_profile(update, context, figure)
+
+
+@guarded()
+async def profile_button(update: Update, context: Context) -> None:
+    """'Change …' under the profile: start editing that field with the registration's questions."""
+    query = update.callback_query
+    assert query is not None and context.person is not None and update.effective_chat is not None
+    field = (query.data or "").partition(":")[2]
+    figure = await registration.figure_of(session=context.session, person=context.person)
+    if figure is None or field not in registration.FIELDS:
+        await query.answer(_not_registered(context) if figure is None else context._("This button is no longer valid."))
+        return
+    await query.answer()
+    state = await registration.start_edit(session=context.session, person=context.person, figure=figure, field=field)
+    await context.session.commit()
+    await ask(context, update.effective_chat.id, state)
+
+
+@guarded()
+async def stop_command(update: Update, context: Context) -> None:
+    """/berhenti: stop receiving broadcasts; the data stays until deleted."""
+    _ = context._
+    assert context.person is not None and update.effective_message is not None
+    figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=False)
+    if figure is None:
+        await update.effective_message.reply_text(_not_registered(context))
+        return
+    await context.session.commit()
+    await update.effective_message.reply_text(
+        _(
+            "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
+            "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
+        )
+    )
+
+
+@guarded()
+async def resume_command(update: Update, context: Context) -> None:
+    """/lanjut: receive broadcasts again."""
+    _ = context._
+    assert context.person is not None and update.effective_message is not None
+    figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=True)
+    if figure is None:
+        await update.effective_message.reply_text(_not_registered(context))
+        return
+    await context.session.commit()
+    await update.effective_message.reply_text(
+        _("Thank you! You will receive socialization messages from Rangkul again. Type /berhenti to stop.")
+    )
+
+
+@guarded()
+async def my_data_command(update: Update, context: Context) -> None:
+    """/dataku: the person's own data as a JSON file."""
+    _ = context._
+    assert context.person is not None and update.effective_message is not None
+    data = await figures.export_data(session=context.session, person=context.person)
+    content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await update.effective_message.reply_document(
+        document=content,
+        filename="rangkul-data-saya.json",
+        caption=_("This is a copy of all the data Rangkul holds about you."),
+    )
+
+
+@guarded()
+async def delete_command(update: Update, context: Context) -> None:
+    """/hapusdata: ask for an explicit confirmation before deleting."""
+    _ = context._
+    assert context.person is not None and update.effective_message is not None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    _("Yes, delete my data"), callback_data=f"{DELETE_PREFIX}:yes:{context.person.id}"
+                ),
+                InlineKeyboardButton(_("Cancel"), callback_data=f"{DELETE_PREFIX}:no:{context.person.id}"),
+            ]
+        ]
+    )
+    await update.effective_message.reply_text(
+        _(
+            "You are about to delete your personal data from Rangkul: your name, mobile number, organization, "
+            "guardian's name and the link to your Telegram account. Only anonymous figures (category, region, "
+            "dates) remain, for reports. This cannot be undone.\n\nDo you want to continue?"
+        ),
+        reply_markup=keyboard,
+    )
+
+
+@guarded()
+async def delete_button(update: Update, context: Context) -> None:
+    """The confirmation: only valid when pressed by the person it was shown to."""
+    _ = context._
+    query = update.callback_query
+    assert query is not None and context.person is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or parts[2] != str(context.person.id):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    await query.answer()
+    if parts[1] != "yes":
+        await query.edit_message_text(_("Cancelled. Your data was not deleted."))
+        return
+    await figures.delete_personal_data(session=context.session, person=context.person)
+    await context.session.commit()
+    await query.edit_message_text(
+        _(
+            "Your personal data has been deleted. Thank you for taking part. You are welcome to register again "
+            "at any time with /daftar."
+        )
+    )
+
+
+async def membership_changed(update: Update, context: Context) -> None:
+    """Someone blocked or unblocked the bot in their private chat: stop or resume trying to reach them."""
+    change: ChatMemberUpdated | None = update.my_chat_member
+    if change is None or change.chat.type != ChatType.PRIVATE or context.person is None:
+        return
+    if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+        await figures.mark_unreachable(session=context.session, person=context.person)
+    elif change.new_chat_member.status == ChatMemberStatus.MEMBER:
+        await figures.mark_reachable(session=context.session, person=context.person)

@@ -1,0 +1,141 @@
+"""A registered figure's rights: opting out and back in, reachability, a copy of their data, deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import and_, col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import regions
+from bot.services import audit
+from bot.services.registration import figure_of
+from models import ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
+
+
+def broadcast_eligible() -> ColumnElement[bool]:
+    """Figures a broadcast may reach: not deleted, not opted out, not known to have blocked the bot."""
+    return and_(
+        col(Figure.deleted_at).is_(None),
+        col(Figure.person_id).is_not(None),
+        col(Figure.messages_opt_in).is_(True),
+        col(Figure.unreachable_since).is_(None),
+    )
+
+
+async def set_messages_opt_in(*, session: AsyncSession, person: Person, opt_in: bool) -> Figure | None:
+    """Withdraw or give back consent to receive messages; the data itself stays until deleted."""
+    figure = await figure_of(session=session, person=person)
+    if figure is None or figure.messages_opt_in == opt_in:
+        return figure
+    figure.messages_opt_in = opt_in
+    figure.opted_out_at = None if opt_in else utcnow()
+    figure.updated_at = utcnow()
+    session.add(figure)
+    await audit.record(
+        session=session,
+        action="figure.opt_in" if opt_in else "figure.opt_out",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+    )
+    await session.flush()
+    return figure
+
+
+async def mark_reachable(*, session: AsyncSession, person: Person) -> bool:
+    """The person wrote to (or unblocked) the bot: messages can reach them again. True if that changed."""
+    figure = await figure_of(session=session, person=person)
+    if figure is None or figure.unreachable_since is None:
+        return False
+    figure.unreachable_since = None
+    session.add(figure)
+    await session.flush()
+    return True
+
+
+async def mark_unreachable(*, session: AsyncSession, person: Person) -> None:
+    figure = await figure_of(session=session, person=person)
+    if figure is not None and figure.unreachable_since is None:
+        figure.unreachable_since = utcnow()
+        session.add(figure)
+        await session.flush()
+
+
+async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any]:
+    """Everything Rangkul holds about the person, for /dataku (UU PDP's right of access and portability)."""
+    figure = await figure_of(session=session, person=person)
+    data: dict[str, Any] = {
+        "telegram": {
+            "user_id": person.telegram_id,
+            "username": person.username,
+            "first_name": person.first_name,
+            "language_code": person.language_code,
+            "first_seen_at": person.created_at.isoformat(),
+            "last_seen_at": person.last_seen_at.isoformat(),
+        },
+        "registration": None,
+    }
+    if figure is None:
+        return data
+    region = regions.get(figure.region_code)
+    invitation = await session.get(Invitation, figure.invitation_id) if figure.invitation_id else None
+    data["registration"] = {
+        "full_name": figure.full_name,
+        "category": figure.category,
+        "age_bracket": figure.age_bracket,
+        "guardian_name": figure.guardian_name,
+        "guardian_consent_at": figure.guardian_consent_at.isoformat() if figure.guardian_consent_at else None,
+        "region_code": figure.region_code,
+        "region": region.path if region else None,
+        "phone": figure.phone,
+        "organization": figure.organization,
+        "consent_at": figure.consent_at.isoformat(),
+        "consent_notice_version": figure.consent_version,
+        "receives_messages": figure.messages_opt_in,
+        "opted_out_at": figure.opted_out_at.isoformat() if figure.opted_out_at else None,
+        "invited_through": {"region_code": invitation.region_code, "event": invitation.label} if invitation else None,
+        "registered_at": figure.registered_at.isoformat(),
+        "updated_at": figure.updated_at.isoformat(),
+    }
+    return data
+
+
+async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool:
+    """Erase the person's personal data; keep only what anonymous reports need (category, region, dates).
+
+    The figure row loses its name, phone, organization, guardian and its link to the person; the person row
+    loses its Telegram identity; conversations and roles go. The audit entry holds internal ids only.
+    """
+    assert person.id is not None
+    figure = await figure_of(session=session, person=person)
+    if figure is not None:
+        figure.full_name = None
+        figure.phone = None
+        figure.organization = None
+        figure.guardian_name = None
+        figure.person_id = None
+        figure.messages_opt_in = False
+        figure.deleted_at = utcnow()
+        session.add(figure)
+    await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
+    await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
+    person.telegram_id = None
+    person.username = None
+    person.first_name = None
+    person.language_code = None
+    session.add(person)
+    await audit.record(
+        session=session,
+        action="figure.delete",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+        figure=figure.id if figure else None,
+    )
+    await session.flush()
+    return figure is not None
+
+
+async def count_eligible(*, session: AsyncSession) -> int:
+    result = await session.exec(select(Figure.id).where(broadcast_eligible()))
+    return len(result.all())

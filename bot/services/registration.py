@@ -1,0 +1,579 @@
+"""Registration and profile edits as a state machine kept in the database: steps, validation, saving."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import regions
+from bot.services import audit
+from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, Person, utcnow
+
+REGISTER = "register"
+EDIT = "edit"
+NAME_MIN, NAME_MAX, ORGANIZATION_MAX = 2, 100, 120
+SKIP_WORDS = {"lewati", "skip", "-"}
+
+
+class Step(enum.StrEnum):
+    CONSENT = "consent"
+    NAME = "name"
+    CATEGORY = "category"
+    AGE = "age"
+    GUARDIAN_NAME = "guardian_name"
+    GUARDIAN_CONFIRM = "guardian_confirm"
+    PROVINCE = "province"
+    REGENCY = "regency"
+    DISTRICT = "district"
+    VILLAGE = "village"
+    PHONE = "phone"
+    ORGANIZATION = "organization"
+    SUMMARY = "summary"
+
+
+ORDER = tuple(Step)
+REGION_STEPS = (Step.PROVINCE, Step.REGENCY, Step.DISTRICT, Step.VILLAGE)
+# What "edit <field>" on the summary or the profile walks through before coming back.
+FIELDS: dict[str, tuple[Step, ...]] = {
+    "name": (Step.NAME,),
+    "category": (Step.CATEGORY,),
+    "age": (Step.AGE, Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM),
+    "guardian": (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM),
+    "region": REGION_STEPS,
+    "phone": (Step.PHONE,),
+    "organization": (Step.ORGANIZATION,),
+}
+
+
+class Problem(enum.StrEnum):
+    """Why an answer was not accepted; the handler words it for the person."""
+
+    NAME_EMPTY = "name_empty"
+    NAME_LENGTH = "name_length"
+    NAME_COMMAND = "name_command"
+    NAME_LINK = "name_link"
+    NAME_CHARACTERS = "name_characters"
+    PHONE_INVALID = "phone_invalid"
+    PHONE_NOT_MOBILE = "phone_not_mobile"
+    CONTACT_NOT_OWN = "contact_not_own"
+    ORGANIZATION_LENGTH = "organization_length"
+    REGION_NOT_FOUND = "region_not_found"
+    CHOOSE_BUTTON = "choose_button"
+
+
+class Finished(enum.StrEnum):
+    SAVED = "saved"
+    EDITED = "edited"
+    DECLINED = "declined"
+    GUARDIAN_DECLINED = "guardian_declined"
+    ALREADY_REGISTERED = "already_registered"
+
+
+class InputProblem(ValueError):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Pressed:
+    action: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class Typed:
+    text: str
+
+
+@dataclass(frozen=True)
+class SharedContact:
+    phone: str
+    own: bool
+
+
+Event = Pressed | Typed | SharedContact
+
+
+@dataclass
+class Result:
+    state: ConversationState | None
+    problem: Problem | None = None
+    finished: Finished | None = None
+    figure: Figure | None = None
+
+
+# ----------------------------------------------------------------------------------------- validation
+
+_LINK = re.compile(r"(https?://|www\.|t\.me/|@\w|\.(com|id|net|org|me)\b)", re.IGNORECASE)
+_NAME_PUNCTUATION = set(" .,'’-`")
+
+
+def clean_name(text: str) -> str:
+    """A person's name: 2-100 characters of letters, spaces and . , ' - after trimming."""
+    name = " ".join(unicodedata.normalize("NFC", text).split())
+    if not name:
+        raise InputProblem(Problem.NAME_EMPTY)
+    if name.startswith("/"):
+        raise InputProblem(Problem.NAME_COMMAND)
+    if _LINK.search(name):
+        raise InputProblem(Problem.NAME_LINK)
+    if not NAME_MIN <= len(name) <= NAME_MAX:
+        raise InputProblem(Problem.NAME_LENGTH)
+    if not all(ch.isalpha() or ch in _NAME_PUNCTUATION or unicodedata.category(ch) == "Mn" for ch in name):
+        raise InputProblem(Problem.NAME_CHARACTERS)
+    if sum(ch.isalpha() for ch in name) < NAME_MIN:
+        raise InputProblem(Problem.NAME_LENGTH)
+    return name
+
+
+def _mobile_e164(number: phonenumbers.PhoneNumber) -> str:
+    if not phonenumbers.is_valid_number(number):
+        raise InputProblem(Problem.PHONE_INVALID)
+    kind = phonenumbers.number_type(number)
+    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        raise InputProblem(Problem.PHONE_NOT_MOBILE)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_phone(text: str) -> str:
+    """A typed number ('0812-3456-7890', '+62 812…', '62812…') as E.164; only valid mobile numbers."""
+    try:
+        number = phonenumbers.parse(text.strip(), "ID")
+    except phonenumbers.NumberParseException as exc:
+        raise InputProblem(Problem.PHONE_INVALID) from exc
+    return _mobile_e164(number)
+
+
+def normalize_contact_phone(phone: str) -> str:
+    """A number from a shared Telegram contact: international, often without '+' (see DOMAIN.md)."""
+    digits = phone.strip()
+    if not digits.startswith("+"):
+        digits = "+" + digits
+    try:
+        number = phonenumbers.parse(digits, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InputProblem(Problem.PHONE_INVALID) from exc
+    return _mobile_e164(number)
+
+
+def clean_organization(text: str) -> str:
+    organization = " ".join(text.split())
+    if not organization:
+        raise InputProblem(Problem.NAME_EMPTY)
+    if len(organization) > ORGANIZATION_MAX:
+        raise InputProblem(Problem.ORGANIZATION_LENGTH)
+    return organization
+
+
+def notice_version(notice_text: str) -> str:
+    """Identifies the exact privacy notice a person agreed to."""
+    return hashlib.sha256(notice_text.encode("utf-8")).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------------------- steps
+
+
+def region_level(step: Step) -> int:
+    return REGION_STEPS.index(step) + 1
+
+
+def _applies(step: Step, data: dict[str, Any]) -> bool:
+    if step in (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM):
+        return bool(data.get("age") == AgeBracket.UNDER_18)
+    if step in REGION_STEPS:
+        return region_level(step) > int(data.get("region_fixed_level", 0))
+    if step is Step.CONSENT:
+        return "consent" not in data
+    return True
+
+
+def _next(step: Step, data: dict[str, Any]) -> Step:
+    editing = data.get("editing")
+    for candidate in ORDER[ORDER.index(step) + 1 :]:
+        if editing and candidate not in FIELDS[editing]:
+            return Step.SUMMARY
+        if _applies(candidate, data):
+            return candidate
+    return Step.SUMMARY
+
+
+def _previous(step: Step, data: dict[str, Any]) -> Step | None:
+    editing = data.get("editing")
+    for candidate in reversed(ORDER[: ORDER.index(step)]):
+        if editing and candidate not in FIELDS[editing]:
+            return Step.SUMMARY
+        if candidate is not Step.CONSENT and _applies(candidate, data):
+            return candidate
+    return None
+
+
+def can_go_back(state: ConversationState) -> bool:
+    return _previous(Step(state.step), state.data) is not None
+
+
+def region_codes(data: dict[str, Any]) -> list[str]:
+    return list(data.get("region_codes", []))
+
+
+def region_parent(state: ConversationState) -> str | None:
+    """The region whose children the current region step offers (None: the provinces)."""
+    level = region_level(Step(state.step))
+    codes = region_codes(state.data)
+    return codes[level - 2] if level > 1 and len(codes) >= level - 1 else None
+
+
+def _move(state: ConversationState, step: Step) -> None:
+    state.step = step
+    state.version += 1
+    state.data.pop("page", None)
+    state.data.pop("matches", None)
+    state.updated_at = utcnow()
+
+
+def _changed(state: ConversationState) -> None:
+    """Mark DATA as modified: a JSON column only notices a new object."""
+    state.data = dict(state.data)
+
+
+# ----------------------------------------------------------------------------------------- lifecycle
+
+
+async def current(*, session: AsyncSession, person: Person) -> ConversationState | None:
+    assert person.id is not None
+    return await session.get(ConversationState, person.id)
+
+
+async def cancel(*, session: AsyncSession, person: Person) -> bool:
+    """Drop a conversation in progress; nothing it gathered is kept."""
+    state = await current(session=session, person=person)
+    if state is None:
+        return False
+    await session.delete(state)
+    await session.flush()
+    return True
+
+
+async def start_registration(
+    *, session: AsyncSession, person: Person, notice: str, locale: str, invitation: Invitation | None = None
+) -> ConversationState:
+    """Begin (or begin again) a registration at the privacy notice."""
+    await cancel(session=session, person=person)
+    assert person.id is not None
+    data: dict[str, Any] = {"notice_version": notice_version(notice), "locale": locale}
+    if invitation is not None:
+        codes = _region_path(invitation.region_code)
+        data.update(invitation_id=invitation.id, region_codes=codes, region_fixed_level=len(codes))
+    state = ConversationState(person_id=person.id, flow=REGISTER, step=Step.CONSENT, data=data)
+    session.add(state)
+    await session.flush()
+    return state
+
+
+def figure_values(figure: Figure) -> dict[str, Any]:
+    """A saved profile in the shape a conversation keeps its answers in."""
+    return {
+        "name": figure.full_name,
+        "category": figure.category,
+        "age": figure.age_bracket,
+        "guardian_name": figure.guardian_name,
+        "region_codes": _region_path(figure.region_code),
+        "phone": figure.phone,
+        "organization": figure.organization,
+    }
+
+
+async def start_edit(*, session: AsyncSession, person: Person, figure: Figure, field: str) -> ConversationState:
+    """Begin editing one field of a saved profile, with the same questions and checks as registration."""
+    await cancel(session=session, person=person)
+    assert person.id is not None and field in FIELDS
+    data: dict[str, Any] = {"consent": True, "editing": field, **figure_values(figure)}
+    step = next(s for s in FIELDS[field] if _applies(s, data) or s is Step.GUARDIAN_NAME)
+    state = ConversationState(person_id=person.id, flow=EDIT, step=step, data=data)
+    session.add(state)
+    await session.flush()
+    return state
+
+
+def _region_path(code: str) -> list[str]:
+    parts = code.split(".")
+    return [".".join(parts[: level + 1]) for level in range(len(parts))]
+
+
+# ----------------------------------------------------------------------------------------- answers
+
+
+async def answer(
+    *, session: AsyncSession, person: Person, state: ConversationState, event: Event, allowed_provinces: Sequence[str]
+) -> Result:
+    """Apply one answer to the current step; returns the new state, a problem, or how the flow ended."""
+    step = Step(state.step)
+    if isinstance(event, Pressed) and event.action == "back":
+        previous = _previous(step, state.data)
+        if previous is Step.SUMMARY and state.flow == EDIT:
+            # Going back out of a profile edit leaves the profile as it was.
+            await session.delete(state)
+            return Result(None, finished=Finished.EDITED)
+        if previous is not None:
+            _move(state, previous)
+        return await _arrive(session=session, person=person, result=Result(state))
+    if step in REGION_STEPS:
+        return await _arrive(session=session, person=person, result=_answer_region(state, event, allowed_provinces))
+    if step is Step.SUMMARY:
+        return await _answer_summary(session=session, person=person, state=state, event=event)
+    try:
+        value = _parse(step, event)
+    except InputProblem as problem:
+        return Result(state, problem=problem.problem)
+    if step is Step.CONSENT and value is False:
+        await session.delete(state)
+        return Result(None, finished=Finished.DECLINED)
+    if step is Step.GUARDIAN_CONFIRM and value is False:
+        await session.delete(state)
+        return Result(None, finished=Finished.GUARDIAN_DECLINED)
+    _store(step, state.data, value)
+    _changed(state)
+    _move(state, _next(step, state.data))
+    return await _arrive(session=session, person=person, result=Result(state))
+
+
+async def _arrive(*, session: AsyncSession, person: Person, result: Result) -> Result:
+    """Back at the summary: a profile edit is saved at once; a registration shows its summary again."""
+    state = result.state
+    if state is None or state.step != Step.SUMMARY or result.problem is not None:
+        return result
+    if state.flow == EDIT:
+        return await _apply_edit(session=session, person=person, state=state)
+    state.data.pop("editing", None)
+    _changed(state)
+    return result
+
+
+def _parse(step: Step, event: Event) -> Any:
+    """The value an answer gives the step, or InputProblem."""
+    if step is Step.PHONE:
+        if isinstance(event, SharedContact):
+            if not event.own:
+                raise InputProblem(Problem.CONTACT_NOT_OWN)
+            return normalize_contact_phone(event.phone)
+        if isinstance(event, Pressed) and event.action == "skip":
+            return None
+        if isinstance(event, Typed):
+            return None if event.text.strip().lower() in SKIP_WORDS else normalize_phone(event.text)
+        raise InputProblem(Problem.PHONE_INVALID)
+    if step is Step.ORGANIZATION:
+        if isinstance(event, Pressed) and event.action == "skip":
+            return None
+        if isinstance(event, Typed):
+            return None if event.text.strip().lower() in SKIP_WORDS else clean_organization(event.text)
+        raise InputProblem(Problem.CHOOSE_BUTTON)
+    if step in (Step.NAME, Step.GUARDIAN_NAME):
+        if not isinstance(event, Typed):
+            raise InputProblem(Problem.NAME_EMPTY)
+        return clean_name(event.text)
+    if not isinstance(event, Pressed):
+        raise InputProblem(Problem.CHOOSE_BUTTON)
+    choices: dict[Step, dict[str, Any]] = {
+        Step.CONSENT: {"yes": True, "no": False},
+        Step.GUARDIAN_CONFIRM: {"yes": True, "no": False},
+        Step.CATEGORY: {c.value: c.value for c in FigureCategory},
+        Step.AGE: {a.value: a.value for a in AgeBracket},
+    }
+    if event.action != "pick" or event.arg not in choices.get(step, {}):
+        raise InputProblem(Problem.CHOOSE_BUTTON)
+    return choices[step][event.arg]
+
+
+def _store(step: Step, data: dict[str, Any], value: Any) -> None:
+    if step is Step.CONSENT:
+        data["consent"] = True
+        data["consent_at"] = utcnow().isoformat()
+    elif step is Step.AGE:
+        data["age"] = value
+        if value != AgeBracket.UNDER_18:
+            data["guardian_name"] = None
+            data.pop("guardian_at", None)
+    elif step is Step.GUARDIAN_CONFIRM:
+        data["guardian_at"] = utcnow().isoformat()
+    else:
+        data[step.value] = value
+
+
+def _answer_region(state: ConversationState, event: Event, allowed_provinces: Sequence[str]) -> Result:
+    level = region_level(Step(state.step))
+    parent = region_parent(state)
+    if isinstance(event, Pressed) and event.action == "page":
+        state.data["page"] = max(0, int(event.arg)) if event.arg.isdigit() else 0
+        _changed(state)
+        state.version += 1
+        return Result(state)
+    if isinstance(event, Pressed) and event.action == "pick":
+        region = regions.get(event.arg)
+        # Only a child of the current parent (and an allowed province) can be picked, whatever the button said.
+        if region is None or region.level != level or not _within(region.code, parent, allowed_provinces):
+            return Result(state, problem=Problem.CHOOSE_BUTTON)
+        return Result(_choose_region(state, region.code))
+    if isinstance(event, Typed):
+        matches = search_regions(event.text, parent=parent, level=level, allowed_provinces=allowed_provinces)
+        if not matches:
+            return Result(state, problem=Problem.REGION_NOT_FOUND)
+        if len(matches) == 1:
+            return Result(_choose_region(state, matches[0].code))
+        state.data["matches"] = [region.code for region in matches]
+        _changed(state)
+        state.version += 1
+        return Result(state)
+    return Result(state, problem=Problem.CHOOSE_BUTTON)
+
+
+def _within(code: str, parent: str | None, allowed_provinces: Sequence[str]) -> bool:
+    if parent is not None and not code.startswith(parent + "."):
+        return False
+    return not allowed_provinces or code.split(".")[0] in allowed_provinces
+
+
+def _choose_region(state: ConversationState, code: str) -> ConversationState:
+    level = region_level(Step(state.step))
+    state.data["region_codes"] = [*region_codes(state.data)[: level - 1], code]
+    _changed(state)
+    _move(state, _next(Step(state.step), state.data))
+    return state
+
+
+def _name_key(name: str) -> str:
+    lowered = name.lower()
+    for prefix in ("kabupaten ", "kab. ", "kota "):
+        lowered = lowered.removeprefix(prefix)
+    return " ".join(lowered.split())
+
+
+def search_regions(
+    query: str, *, parent: str | None, level: int, allowed_provinces: Sequence[str] = ()
+) -> list[regions.Region]:
+    """Regions at LEVEL below PARENT whose name matches QUERY; an exact name comes first."""
+    query = " ".join(query.split())[:60]
+    if len(query) < 2:
+        return []
+    found = [
+        region
+        for region in regions.search(query, within=parent, level=level, limit=40)
+        if _within(region.code, parent, allowed_provinces)
+    ]
+    wanted = _name_key(query)
+    exact = [region for region in found if _name_key(region.name) == wanted or region.name.lower() == query.lower()]
+    return exact + [region for region in found if region not in exact]
+
+
+def region_options(state: ConversationState, allowed_provinces: Sequence[str]) -> list[regions.Region]:
+    """What the current region step offers as buttons: search matches, or every child of the parent."""
+    matches = state.data.get("matches")
+    if matches:
+        return [region for code in matches if (region := regions.get(code)) is not None]
+    level = region_level(Step(state.step))
+    options = regions.children(region_parent(state) if level > 1 else None)
+    if level == 1 and allowed_provinces:
+        order = list(allowed_provinces)
+        options = sorted((r for r in options if r.code in order), key=lambda r: order.index(r.code))
+    return options
+
+
+async def _answer_summary(*, session: AsyncSession, person: Person, state: ConversationState, event: Event) -> Result:
+    if isinstance(event, Pressed) and event.action == "edit" and event.arg in FIELDS:
+        state.data["editing"] = event.arg
+        if event.arg == "region":
+            state.data["region_fixed_level"] = 0  # the invitation's region may be changed too
+        _changed(state)
+        first = next(s for s in FIELDS[event.arg] if _applies(s, state.data) or s is Step.GUARDIAN_NAME)
+        _move(state, first)
+        return Result(state)
+    if isinstance(event, Pressed) and event.action == "save":
+        return await _save(session=session, person=person, state=state)
+    return Result(state, problem=Problem.CHOOSE_BUTTON)
+
+
+async def _save(*, session: AsyncSession, person: Person, state: ConversationState) -> Result:
+    data = state.data
+    assert person.id is not None
+    existing = await figure_of(session=session, person=person)
+    await session.delete(state)
+    if existing is not None:
+        return Result(None, finished=Finished.ALREADY_REGISTERED, figure=existing)
+    now = utcnow()
+    figure = Figure(
+        person_id=person.id,
+        full_name=data["name"],
+        category=data["category"],
+        age_bracket=data["age"],
+        guardian_name=data.get("guardian_name"),
+        guardian_consent_at=dt.datetime.fromisoformat(data["guardian_at"]) if data.get("guardian_at") else None,
+        region_code=region_codes(data)[-1],
+        phone=data.get("phone"),
+        organization=data.get("organization"),
+        consent_at=dt.datetime.fromisoformat(data["consent_at"]),
+        consent_version=data["notice_version"],
+        consent_locale=data.get("locale", "id"),
+        invitation_id=data.get("invitation_id"),
+        registered_at=now,
+        updated_at=now,
+    )
+    session.add(figure)
+    await session.flush()
+    await audit.record(
+        session=session,
+        action="figure.register",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+        category=figure.category,
+        region=figure.region_code,
+        invitation=figure.invitation_id,
+        consent_version=figure.consent_version,
+    )
+    return Result(None, finished=Finished.SAVED, figure=figure)
+
+
+async def _apply_edit(*, session: AsyncSession, person: Person, state: ConversationState) -> Result:
+    figure = await figure_of(session=session, person=person)
+    await session.delete(state)
+    if figure is None:
+        return Result(None, finished=Finished.EDITED)
+    data = state.data
+    figure.full_name = data["name"]
+    figure.category = data["category"]
+    figure.age_bracket = data["age"]
+    figure.guardian_name = data.get("guardian_name")
+    if data.get("guardian_at"):
+        figure.guardian_consent_at = dt.datetime.fromisoformat(data["guardian_at"])
+    elif figure.age_bracket != AgeBracket.UNDER_18:
+        figure.guardian_consent_at = None
+    figure.region_code = region_codes(data)[-1]
+    figure.phone = data.get("phone")
+    figure.organization = data.get("organization")
+    figure.updated_at = utcnow()
+    session.add(figure)
+    await audit.record(
+        session=session,
+        action="figure.edit",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+        field=data.get("editing"),
+    )
+    await session.flush()
+    return Result(None, finished=Finished.EDITED, figure=figure)
+
+
+async def figure_of(*, session: AsyncSession, person: Person) -> Figure | None:
+    """The person's registration, if they have one (a deleted one no longer belongs to anyone)."""
+    if person.id is None:
+        return None
+    result = await session.exec(select(Figure).where(Figure.person_id == person.id))
+    return result.first()
