@@ -136,7 +136,9 @@ async def cancel(update: Update, context: Context) -> None:
 
 
 async def unknown_command(update: Update, context: Context) -> None:
-    """A command we do not have: point to /bantuan (in private chats only; groups have other bots)."""
+    """A command we do not have: an answer the conversation in progress must refuse, or a pointer to /bantuan."""
+    if await registration_handlers.on_text(update, context):
+        return
     if _is_private(update) and update.effective_message is not None:
         await update.effective_message.reply_text(
             context._("I do not know that command. Type /bantuan to see the commands you can use.")

@@ -102,9 +102,7 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
             "I could not recognise that number. Write a mobile number such as 0812-3456-7890 or "
             "+62 812-3456-7890, or choose Skip."
         ),
-        Problem.PHONE_NOT_MOBILE: _(
-            "That looks like a landline number. Please give a mobile number, or choose Skip."
-        ),
+        Problem.PHONE_NOT_MOBILE: _("That looks like a landline number. Please give a mobile number, or choose Skip."),
         Problem.CONTACT_NOT_OWN: _(
             "That contact is not your own. Use the “Share my number” button or type your own number."
         ),

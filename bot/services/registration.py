@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import phonenumbers
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -238,12 +239,13 @@ def _move(state: ConversationState, step: Step) -> None:
     state.version += 1
     state.data.pop("page", None)
     state.data.pop("matches", None)
+    _changed(state)
     state.updated_at = utcnow()
 
 
 def _changed(state: ConversationState) -> None:
-    """Mark DATA as modified: a JSON column only notices a new object."""
-    state.data = dict(state.data)
+    """Mark DATA as modified: changes inside a JSON value are invisible to the ORM otherwise."""
+    flag_modified(state, "data")
 
 
 # ----------------------------------------------------------------------------------------- lifecycle
