@@ -1,4 +1,15 @@
-"""Message templates: Jinja2, sandboxed, autoescaped for Telegram HTML, StrictUndefined, with Babel filters."""
+"""Message templates: Jinja2, sandboxed, autoescaped for Telegram HTML, StrictUndefined, with Babel filters.
+
+Every template sees the same variables (see bot.catalog.template_context for the full set); the renderer adds
+`figure.timezone` (WIB, WITA or WIT) from the time zone it renders in. Filters:
+
+- `date`      a date (or datetime, in the reader's zone) as "Rabu, 14 Februari 2029"
+- `datetime`  an aware datetime in the reader's zone (or the zone named as argument), "... pukul 09.00 WITA"
+- `time`      an aware datetime in the reader's zone as "09.00 WITA"; a time of day keeps its own zone
+- `number`    "1.234.567,5"
+- `duration`  a timedelta as "3 hari"
+- `countdown` a date as "H-7", "H-1", "hari ini" or "sudah lewat", counted from today in the reader's zone
+"""
 
 from __future__ import annotations
 
@@ -17,18 +28,87 @@ from bot import i18n
 # Names the renderer itself puts into every template's context.
 LOCALE_VAR = "_locale"
 TZ_VAR = "_tz"
+# The context variable holding the current time; the countdown filter counts from it when it is present.
+NOW_VAR = "now"
+
+WIB = ZoneInfo("Asia/Jakarta")
+WITA = ZoneInfo("Asia/Makassar")
+WIT = ZoneInfo("Asia/Jayapura")
+ZONE_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+# Province codes (Kemendagri) by time zone: Sumatra, Java, Banten, Kalimantan Barat and Kalimantan Tengah are WIB;
+# Bali, Nusa Tenggara, the other Kalimantan provinces and Sulawesi WITA; Maluku and Papua WIT. 97 is kept free for
+# a future Papua province.
+_ZONE_BY_PROVINCE: dict[str, ZoneInfo] = {
+    **{str(code): WIB for code in (*range(11, 20), 21, *range(31, 37), 61, 62)},
+    **{str(code): WITA for code in (51, 52, 53, 63, 64, 65, *range(71, 77))},
+    **{str(code): WIT for code in (81, 82, *range(91, 98))},
+}
+
+COUNTDOWN_TODAY = "hari ini"
+COUNTDOWN_PAST = "sudah lewat"
+
+
+def timezone_for_region(code: str) -> ZoneInfo:
+    """The time zone of a region by its Kemendagri code ("63", "63.71.04.1001"): WIB, WITA or WIT.
+
+    Raises ValueError for a code that does not start with a known province number.
+    """
+    code = code.strip()
+    zone = _ZONE_BY_PROVINCE.get(code[:2])
+    if zone is None or code[2:3] not in ("", "."):
+        raise ValueError(f"no time zone for region code {code!r}")
+    return zone
+
+
+def zone_label(tz: dt.tzinfo) -> str:
+    """'WIB', 'WITA' or 'WIT' for Indonesian zones; the zone's key or name otherwise."""
+    key = getattr(tz, "key", None)
+    if isinstance(key, str):
+        return ZONE_LABELS.get(key, key)
+    return tz.tzname(None) or str(tz)
+
+
+def countdown_label(days: int) -> str:
+    """Indonesian countdown for an event DAYS away: 'H-7', 'H-1', 'hari ini' (0) or 'sudah lewat' (past)."""
+    if days < 0:
+        return COUNTDOWN_PAST
+    if days == 0:
+        return COUNTDOWN_TODAY
+    return f"H-{days}"
 
 
 def _locale(ctx: JinjaContext) -> str:
     return str(ctx.get(LOCALE_VAR, i18n.DEFAULT_LOCALE))
 
 
+def _reader_tz(ctx: JinjaContext) -> ZoneInfo:
+    tz = ctx.get(TZ_VAR)
+    return tz if isinstance(tz, ZoneInfo) else WIB
+
+
 def _tz(ctx: JinjaContext, tz: str | None) -> ZoneInfo:
-    return ZoneInfo(tz) if tz else ctx.get(TZ_VAR) or ZoneInfo("Asia/Jakarta")
+    return ZoneInfo(tz) if tz else _reader_tz(ctx)
+
+
+def _today(ctx: JinjaContext) -> dt.date:
+    tz = _reader_tz(ctx)
+    now = ctx.get(NOW_VAR)
+    if not isinstance(now, dt.datetime):
+        return dt.datetime.now(tz).date()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=tz)
+    return now.astimezone(tz).date()
 
 
 @pass_context
 def _date(ctx: JinjaContext, value: dt.date) -> str:
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(_reader_tz(ctx))
     return i18n.format_date(value, _locale(ctx))
 
 
@@ -38,7 +118,12 @@ def _datetime(ctx: JinjaContext, value: dt.datetime, tz: str | None = None) -> s
 
 
 @pass_context
-def _time(ctx: JinjaContext, value: dt.datetime, tz: str | None = None) -> str:
+def _time(ctx: JinjaContext, value: dt.datetime | dt.time, tz: str | None = None) -> str:
+    if isinstance(value, dt.time):
+        # A time of day (an organizer's "09.00 WITA") has no date to convert with: show it in its own zone.
+        zone = value.tzinfo if isinstance(value.tzinfo, ZoneInfo) else _tz(ctx, tz)
+        value = dt.datetime.combine(dt.date(2000, 1, 1), value.replace(tzinfo=zone))
+        return i18n.format_time(value, zone, _locale(ctx))
     return i18n.format_time(value, _tz(ctx, tz), _locale(ctx))
 
 
@@ -50,6 +135,14 @@ def _number(ctx: JinjaContext, value: float) -> str:
 @pass_context
 def _duration(ctx: JinjaContext, value: dt.timedelta) -> str:
     return i18n.format_timedelta(value, _locale(ctx))
+
+
+@pass_context
+def _countdown(ctx: JinjaContext, value: dt.date) -> str:
+    if isinstance(value, dt.datetime):
+        tz = _reader_tz(ctx)
+        value = (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(tz).date()
+    return countdown_label((value - _today(ctx)).days)
 
 
 class Renderer:
@@ -66,17 +159,40 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        self.env.filters.update(date=_date, datetime=_datetime, time=_time, number=_number, duration=_duration)
+        self.env.filters.update(
+            date=_date, datetime=_datetime, time=_time, number=_number, duration=_duration, countdown=_countdown
+        )
+        self._names: dict[tuple[str, str], str] = {}
 
     def template_name(self, name: str, locale: str) -> str:
         """The file that serves NAME in LOCALE: the locale's own when it exists, else Indonesian."""
-        if (self.templates_dir / locale / name).is_file():
-            return f"{locale}/{name}"
-        return f"{i18n.DEFAULT_LOCALE}/{name}"
+        key = (name, locale)
+        found = self._names.get(key)
+        if found is None:
+            if (self.templates_dir / locale / name).is_file():
+                found = f"{locale}/{name}"
+            else:
+                found = f"{i18n.DEFAULT_LOCALE}/{name}"
+            self._names[key] = found
+        return found
+
+    def clear_cache(self) -> None:
+        """Forget compiled templates and file lookups, e.g. after templates were edited on disk."""
+        self._names.clear()
+        if self.env.cache is not None:
+            self.env.cache.clear()
 
     def render(
         self, name: str, values: Mapping[str, Any], *, locale: str = i18n.DEFAULT_LOCALE, tz: ZoneInfo | None = None
     ) -> str:
-        """Telegram-HTML text of template NAME with VALUES; a missing variable raises jinja2.UndefinedError."""
+        """Telegram-HTML text of template NAME with VALUES; a missing variable raises jinja2.UndefinedError.
+
+        TZ is the reader's time zone (by province, see timezone_for_region); it also fills `figure.timezone`.
+        """
+        tz = tz or self.default_tz
         template = self.env.get_template(self.template_name(name, locale))
-        return template.render({**values, LOCALE_VAR: locale, TZ_VAR: tz or self.default_tz}).strip()
+        context = {**values, LOCALE_VAR: locale, TZ_VAR: tz}
+        figure = values.get("figure")
+        if isinstance(figure, Mapping) and "timezone" not in figure:
+            context["figure"] = {**figure, "timezone": zone_label(tz)}
+        return template.render(context).strip()

@@ -19,11 +19,13 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import i18n, regions
+from bot.catalog import figure_context, template_context
 from bot.context import Context
 from bot.handlers.access import guarded
+from bot.render import timezone_for_region
 from bot.services import invitations, registration
 from bot.services.registration import Finished, Problem, Step
-from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation
+from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, utcnow
 
 PREFIX = "reg"
 PAGE_SIZE = 10
@@ -291,15 +293,14 @@ async def welcome_registered(context: Context, chat_id: int, figure: Figure) -> 
     _ = context._
     settings = context.settings
     await context.bot.send_message(chat_id, "✅ " + _("Registration complete. Thank you!"))
-    region = regions.get(figure.region_code)
-    text = context.bot_data.renderer.render(
-        "sambutan.html",
-        {
-            "figure": {"name": figure.full_name, "region": region.path if region else ""},
-            "election": {"name": settings.election.name, "date": settings.election.date},
-        },
-        locale=context.locale,
+    tz = timezone_for_region(figure.region_code)
+    values = template_context(
+        settings,
+        figure=figure_context(figure.full_name or "", figure.category, figure.region_code),
+        now=utcnow(),
+        tz=tz,
     )
+    text = context.bot_data.renderer.render("sambutan.html", values, locale=context.locale, tz=tz)
     await context.bot.send_message(chat_id, text)
 
 
