@@ -78,12 +78,12 @@ def test_shipped_welcome_template_renders_valid_telegram_html() -> None:
         "sambutan.html",
         {
             "figure": {"name": "Siti & <Rahmah>"},
-            "election": {"name": "Pemilihan Umum 2029", "date": dt.date(2029, 2, 14)},
+            "election": {"name": "Pemilihan Umum 2029", "date": dt.date(2029, 2, 14), "days_left": 30},
         },
     )
     plain, _ = parse_html(text)
     assert "Terima kasih, Siti & <Rahmah>, Anda sudah terdaftar" in plain
-    assert "Rabu, 14 Februari 2029" in plain
+    assert "akan dilaksanakan pada Rabu, 14 Februari 2029" in plain
     assert len(plain) <= 4096
 
 
