@@ -161,3 +161,69 @@ class ConversationState(SQLModel, table=True):
     version: int = Field(default=1)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     updated_at: dt.datetime = _timestamp()
+
+
+class BroadcastStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    RUNNING = "running"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    # Marked (and committed) just before the request goes out; left over after a crash it means "uncertain".
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    DEACTIVATED = "deactivated"
+    CHAT_NOT_FOUND = "chat_not_found"
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    SKIPPED = "skipped"
+
+
+class Broadcast(SQLModel, table=True):
+    """One socialization message to a segment of figures; its deliveries are written before the first send."""
+
+    __tablename__ = "broadcast"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL", index=True)
+    template: str = Field(max_length=64)
+    template_version: str = Field(max_length=16)
+    # The organizer's values, as text in ISO formats; parsed again when rendering.
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    # regions (Kemendagri codes), categories, age_brackets, registered_since (ISO date or null).
+    segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    status: str = Field(max_length=16, index=True)
+    pause_reason: str | None = Field(default=None, max_length=32)
+    paid: bool = Field(default=False)
+    recipient_count: int = Field(default=0)
+    scheduled_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    created_at: dt.datetime = _timestamp()
+    started_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    finished_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The organizer's self-updating status message.
+    status_chat_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
+    status_message_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient of one broadcast, with the honest outcome of sending to them."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        sa.UniqueConstraint("broadcast_id", "figure_id", name="uq_delivery_recipient"),
+        sa.Index("ix_delivery_broadcast_status", "broadcast_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    figure_id: int = Field(foreign_key="figure.id", ondelete="CASCADE")
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
+    attempts: int = Field(default=0)
+    message_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
+    error: str | None = Field(default=None, max_length=200)
+    updated_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

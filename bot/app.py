@@ -9,7 +9,7 @@ import signal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Update
+from telegram import Bot, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
@@ -18,8 +18,10 @@ from telegram.request import BaseRequest
 from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, current_session
+from bot.delivery import DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
+from bot.request import AiohttpRequest
 from bot.services import roles
 from models import Role
 
@@ -75,6 +77,31 @@ def build_application(
     app = builder.build()
     register(app)
     return app
+
+
+def attach_delivery(
+    app: Application[Any, Any, Any, Any, BotData, Any], settings: Settings, sender: Bot
+) -> DeliveryEngine:
+    """The broadcast engine for APP: it sends through SENDER and reports through the application's bot."""
+    bot_data: BotData = app.bot_data
+    engine = DeliveryEngine(
+        settings=settings, sessions=bot_data.sessions, sender=sender, notifier=app.bot, renderer=bot_data.renderer
+    )
+    bot_data.delivery = engine
+    return engine
+
+
+def sender_bot(settings: Settings, token: str) -> Bot:
+    """A Bot for broadcasting only: aiohttp underneath (hundreds of requests in flight), paced by the engine."""
+    request = AiohttpRequest(
+        connection_pool_size=settings.broadcast.max_in_flight,
+        read_timeout=15.0,
+        connect_timeout=10.0,
+        pool_timeout=30.0,
+    )
+    return Bot(
+        token, base_url=settings.telegram.base_url, base_file_url=settings.telegram.base_file_url, request=request
+    )
 
 
 async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
@@ -140,9 +167,13 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
             await db.upgrade(engine)
         app = build_application(settings, token, engine)
         await connect(app, settings.telegram.startup_attempts, stop)
+        sender = attach_delivery(app, settings, sender_bot(settings, token))
+        delivery: asyncio.Task[None] | None = None
         try:
             await set_menus(app)
             await app.start()
+            await sender.sender.initialize()
+            delivery = asyncio.create_task(sender.run(stop), name="delivery")
             assert app.updater is not None
             if webhook:
                 hook = settings.webhook
@@ -163,8 +194,11 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
                 )
                 logger.info("Rangkul is running as @%s (long polling)", app.bot.username)
             await stop.wait()
-            logger.info("stopping: finishing the updates already received")
+            logger.info("stopping: finishing the updates already received and the messages in flight")
         finally:
+            if delivery is not None:
+                await delivery
+            await sender.sender.shutdown()
             if app.updater is not None and app.updater.running:
                 await app.updater.stop()
             if app.running:

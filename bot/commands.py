@@ -34,6 +34,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("hapusdata", ("deletedata",), Role.FIGURE, N_("Delete your data")),
     Command("bantuan", ("help",), Role.FIGURE, N_("Commands you can use")),
     Command("batal", ("cancel",), Role.FIGURE, N_("Cancel what is in progress")),
+    Command("siaran", ("broadcast",), Role.ORGANIZER, N_("Send a socialization message to figures")),
+    Command("status", (), Role.ORGANIZER, N_("Recent broadcasts and their progress")),
+    Command("templat", ("templates",), Role.ORGANIZER, N_("Message templates and their previews")),
     Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
 )

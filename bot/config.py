@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 TOKEN_ENV = "RANGKUL_BOT_TOKEN"
 CONFIG_ENV = "RANGKUL_CONFIG"
@@ -126,6 +126,42 @@ class RegistrationSettings(_Section):
         return value
 
 
+class QuietPeriod(_Section):
+    """A masa tenang: no broadcast may be confirmed or sent between start and end."""
+
+    name: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None:
+            raise ValueError("must include a UTC offset, e.g. 2029-02-11T00:00:00+08:00")
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> QuietPeriod:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class BroadcastSettings(_Section):
+    # Messages per second across all chats; Telegram allows about 30, the rest is left for replies to people.
+    rate_per_second: float = Field(default=25.0, gt=0, le=1000)
+    # Requests in flight at most (enough for the rate when each request takes a few hundred ms).
+    max_in_flight: int = Field(default=512, ge=1, le=4096)
+    # Telegram's paid broadcasts (allow_paid_broadcast, paid in Stars), up to 1000 messages per second.
+    allow_paid_broadcast: bool = False
+    paid_rate_per_second: float = Field(default=1000.0, gt=0, le=1000)
+    # How often the organizer's status message is refreshed, in seconds (Telegram dislikes faster edits).
+    status_interval_seconds: float = Field(default=5.0, ge=1)
+    # Attempts per recipient for 429 answers and connections that provably failed before sending.
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    quiet_periods: list[QuietPeriod] = Field(default_factory=list)
+
+
 class TemplatesSettings(_Section):
     dir: Path = Path("templates")
 
@@ -150,6 +186,7 @@ class Settings(_Section):
     privacy: PrivacySettings = PrivacySettings()
     webhook: WebhookSettings = WebhookSettings()
     registration: RegistrationSettings = RegistrationSettings()
+    broadcast: BroadcastSettings = BroadcastSettings()
     templates: TemplatesSettings = TemplatesSettings()
     logging: LoggingSettings = LoggingSettings()
     # Where the settings came from, for error messages and relative paths.

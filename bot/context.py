@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +13,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot import i18n
 from bot.config import Settings
 from bot.render import Renderer
+
+if TYPE_CHECKING:
+    from bot.delivery import DeliveryEngine
 from bot.services.roles import Authority
 from models import Person, Role
 
@@ -27,6 +30,8 @@ class BotData:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     renderer: Renderer
+    # The broadcast sender, when this process runs one (handlers wake it after creating or resuming a broadcast).
+    delivery: DeliveryEngine | None = None
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -152,6 +152,18 @@ def _resolve(value: ODVInput[float], default: float | None) -> float | None:
     return default if isinstance(value, DefaultValue) else value
 
 
+class NotSent(Exception):
+    """Marks an error raised before the request left this machine (no connection was made): safe to retry."""
+
+
+class ConnectionNotMade(NotSent, NetworkError):
+    """The connection to the Bot API could not be opened; nothing was sent."""
+
+
+class ConnectionTimedOut(NotSent, TimedOut):
+    """No connection could be had in time (pool or connect); nothing was sent."""
+
+
 class AiohttpRequest(BaseRequest):
     """`telegram.request.BaseRequest` implemented with one shared `aiohttp.ClientSession`.
 
@@ -307,9 +319,10 @@ class AiohttpRequest(BaseRequest):
             raise self._timeout_error(err, deadline, url) from None
         except (aiohttp.ClientError, OSError) as err:
             message = _redact(f"aiohttp.{type(err).__name__}: {err}", url)
+            error_class = ConnectionNotMade if isinstance(err, aiohttp.ClientConnectorError) else NetworkError
             if _leaks_secret(err, url):
-                raise NetworkError(message) from None
-            raise NetworkError(message) from err
+                raise error_class(message) from None
+            raise error_class(message) from err
 
     @staticmethod
     async def _exchange(
@@ -350,7 +363,7 @@ class AiohttpRequest(BaseRequest):
         if deadline.expired:
             return TimedOut("Write timeout: the server did not accept the request body in time")
         if isinstance(err, aiohttp.ConnectionTimeoutError):
-            return TimedOut(
+            return ConnectionTimedOut(
                 "Timed out obtaining a connection: either every pooled connection stayed busy (consider a"
                 " larger connection_pool_size or pool_timeout) or connecting to the server took too long."
                 " The request was not sent."

@@ -3,6 +3,7 @@ driven through the in-process fake Telegram."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -15,11 +16,11 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot import db
-from bot.app import build_application
+from bot.app import attach_delivery, build_application
 from bot.config import Settings, load_settings
 from tests.faketg import FakeRequest, FakeTelegram
 from tests.faketg.core import FakeMessage
@@ -114,6 +115,14 @@ class Harness:
     async def press_data(self, user_id: int, message: FakeMessage, data: str) -> None:
         await self.feed(self.fake.press_button(user_id, message.message_id, data))
 
+    async def deliver(self) -> None:
+        """Run the delivery engine until nothing is due (what `rangkul run` does in the background)."""
+        engine = self.app.bot_data.delivery
+        assert engine is not None
+        stop = asyncio.Event()
+        while (broadcast_id := await engine._next_due()) is not None:  # noqa: SLF001
+            await engine.deliver(broadcast_id, stop)
+
     def last(self, chat_id: int) -> FakeMessage:
         message = self.fake.last_message(chat_id)
         assert message is not None, f"the bot sent nothing to {chat_id}"
@@ -130,7 +139,11 @@ async def harness(fake: FakeTelegram, settings: Settings, engine: AsyncEngine) -
     app = build_application(
         settings, fake.token, engine, request=FakeRequest(fake), get_updates_request=FakeRequest(fake)
     )
+    sender = Bot(fake.token, request=FakeRequest(fake))
+    attach_delivery(app, settings, sender)
     await app.initialize()
+    await sender.initialize()
     fake.user(ADMIN_ID, "Admin", username="admin_kpu")
     yield Harness(fake=fake, app=app)
     await app.shutdown()
+    await sender.shutdown()

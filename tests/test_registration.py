@@ -121,14 +121,14 @@ async def test_every_validation_error_gets_a_specific_hint(harness: Harness) -> 
     await harness.send(101, "/daftar")
     await tap(harness, 101, "Setuju")
     name_cases = {
-        "B": "2 sampai 100 huruf",
-        "x" * 101: "2 sampai 100 huruf",
-        "/namasaya": "Itu tampaknya perintah",
+        "B": "2 sampai 100 karakter",
+        "x" * 101: "2 sampai 100 karakter",
+        "/namasaya": "Sepertinya itu perintah",
         "Budi https://spam.example": "tidak boleh berisi tautan",
         "Budi @budi": "tidak boleh berisi tautan",
         "Budi 123": "hanya boleh berisi huruf",
         "<script>alert(1)</script>": "hanya boleh berisi huruf",
-        "   ": "Mohon tulis nama lengkap",
+        "   ": "Mohon tuliskan nama lengkap",
     }
     for text, hint in name_cases.items():
         replies = await harness.send(101, text)
@@ -136,7 +136,7 @@ async def test_every_validation_error_gets_a_specific_hint(harness: Harness) -> 
     await harness.send(101, "Budi Santoso")
     [again, question] = await harness.send(101, "tokoh pemuda")  # typed where a button is expected
     assert "pilih salah satu tombol" in again.shown
-    assert "Anda termasuk tokoh apa?" in question.shown
+    assert "Anda termasuk kategori tokoh yang mana?" in question.shown
     await tap(harness, 101, "Tokoh masyarakat")
     await tap(harness, 101, "41–60 tahun")
     replies = await harness.send(101, "kalimantan")
@@ -150,7 +150,7 @@ async def test_every_validation_error_gets_a_specific_hint(harness: Harness) -> 
     phone_cases = {
         "12345": "tidak dapat kami kenali",
         "bukan nomor": "tidak dapat kami kenali",
-        "0511-3252000": "nomor telepon rumah atau kantor",
+        "0511-3252000": "Sepertinya itu nomor telepon rumah",
     }
     for text, hint in phone_cases.items():
         replies = await harness.send(101, text)
@@ -352,7 +352,7 @@ async def test_registered_person_sees_profile_and_edits_it(harness: Harness) -> 
     assert "Menerima pesan: ya" in profile.shown
     await harness.press(109, profile, "Ubah nama")
     replies = await harness.send(109, "/ini bukan nama")
-    assert "tampaknya perintah" in replies[0].shown
+    assert "Sepertinya itu perintah" in replies[0].shown
     await harness.send(109, "Lina Marlina Sari")
     assert "Tersimpan. Berikut data Anda sekarang:" in harness.last(109).shown
     await harness.press(109, harness.last(109), "Ubah nomor HP")
@@ -473,3 +473,102 @@ async def test_invitation_link_prefills_region_and_records_attribution(harness: 
         assert welcome.shown.startswith("Selamat datang di Rangkul, Gita!")
     [refused] = await harness.send(122, "/undangan 63")
     assert "hanya penyelenggara pemilu" in refused.shown
+
+
+async def test_backing_out_of_summary_edits_never_saves_incomplete_answers(harness: Harness) -> None:
+    harness.fake.user(130, "Wulan")
+    await walk_to_summary(harness, 130, name="Wulan Sari")
+    # Change the age to a minor, then back out twice: the answers are as they were before the edit.
+    await tap(harness, 130, "Ubah usia")
+    await tap(harness, 130, "Di bawah 18 tahun")
+    await tap(harness, 130, "« Kembali")
+    await tap(harness, 130, "« Kembali")
+    assert "Usia: 26–40 tahun" in harness.last(130).shown
+    # Change the region, stop at the province, back out: the old desa stays.
+    await tap(harness, 130, "Ubah wilayah")
+    await harness.send(130, "kalimantan timur")
+    await tap(harness, 130, "« Kembali")
+    await tap(harness, 130, "« Kembali")
+    assert "Wilayah: Mawar, Banjarmasin Tengah" in harness.last(130).shown
+    # A forged "change guardian" for an adult is refused.
+    summary = _last_with_buttons(harness, 130)
+    version = summary.buttons()[0]["callback_data"].split(":")[1]
+    await harness.press_data(130, summary, f"reg:{version}:edit:guardian")
+    assert "pilih salah satu tombol" in harness.fake.callback_answers[-1]["text"]
+    await tap(harness, 130, "✅ Simpan")
+    [figure] = await _figures(harness)
+    assert (figure.age_bracket, figure.region_code, figure.guardian_name) == ("26-40", "63.71.05.1003", None)
+
+
+async def test_a_new_guardian_must_confirm_again(harness: Harness) -> None:
+    harness.fake.user(131, "Rani")
+    await harness.send(131, "/daftar")
+    await tap(harness, 131, "Setuju")
+    await harness.send(131, "Rani Putri")
+    await tap(harness, 131, "Tokoh pemuda")
+    await tap(harness, 131, "Di bawah 18 tahun")
+    await harness.send(131, "Hj. Aminah")
+    await tap(harness, 131, "Ya, saya setuju")
+    for text in ("kalimantan selatan", "banjarmasin", "banjarmasin tengah"):
+        await harness.send(131, text)
+    await tap(harness, 131, "Mawar")
+    await harness.send(131, "Lewati")
+    await tap(harness, 131, "Lewati")
+    await tap(harness, 131, "Ubah wali")
+    await harness.send(131, "Orang Lain")
+    assert "Saya, Orang Lain, orang tua/wali dari Rani Putri" in harness.last(131).shown
+    await tap(harness, 131, "Tidak")
+    assert await _figures(harness) == []
+
+
+async def test_cancel_at_the_later_steps_too(harness: Harness) -> None:
+    for index, stop_after in enumerate(("banjarmasin", "banjarmasin tengah", "tap:Mawar", "0812-3456-7890")):
+        user_id = 140 + index
+        harness.fake.user(user_id, "Warga")
+        await harness.send(user_id, "/daftar")
+        await tap(harness, user_id, "Setuju")
+        await harness.send(user_id, "Nama Warga")
+        await tap(harness, user_id, "Tokoh adat")
+        await tap(harness, user_id, "Di atas 60 tahun")
+        await harness.send(user_id, "kalimantan selatan")
+        for action in ("banjarmasin", "banjarmasin tengah", "tap:Mawar", "0812-3456-7890"):
+            if action.startswith("tap:"):
+                await tap(harness, user_id, action[4:])
+            else:
+                await harness.send(user_id, action)
+            if action == stop_after:
+                break
+        [reply] = await harness.send(user_id, "/batal")
+        assert "Dibatalkan" in reply.shown
+        assert reply.reply_markup == {"remove_keyboard": True}
+    assert await _figures(harness) == []
+    assert await _states(harness) == []
+
+
+async def test_odd_inputs_during_registration(harness: Harness) -> None:
+    harness.fake.user(150, "Tono")
+    [welcome] = await harness.send(150, "/start")
+    await harness.press(150, welcome, "Daftar sekarang")
+    await tap(harness, 150, "Setuju")
+    await harness.send(150, "Tono Sutono")
+    # The old "register" button and /daftar continue the registration instead of wiping it.
+    await harness.press_data(150, welcome, "reg:new")
+    await harness.send(150, "/daftar")
+    [state] = await _states(harness)
+    assert (state.step, state.data["name"]) == ("category", "Tono Sutono")
+    await tap(harness, 150, "Tokoh masyarakat")
+    await tap(harness, 150, "41–60 tahun")
+    replies = await harness.send(150, "k")
+    assert "minimal dua huruf" in replies[0].shown
+    question = _last_with_buttons(harness, 150)
+    version = question.buttons()[0]["callback_data"].split(":")[1]
+    await harness.press_data(150, question, f"reg:{version}:page:²")  # a forged page number
+    await harness.feed(harness.fake.send_sticker(150))
+    await harness.send(150, "kalimantan selatan")
+    await harness.send(150, "banjarmasin")
+    await harness.send(150, "banjarmasin tengah")
+    await tap(harness, 150, "Mawar")
+    await harness.send(150, "Lewati")
+    replies = await harness.send(150, "Karang Taruna https://contoh.example")
+    assert "tanpa tautan atau perintah" in replies[0].shown
+    assert "Maaf" not in " ".join(harness.fake.sent_texts(150))  # no apology: nothing went wrong

@@ -16,7 +16,8 @@ from telegram.ext import (
 )
 
 from bot.commands import command
-from bot.handlers import common, errors, invitations, profile, registration, roles
+from bot.delivery import CONTROL_PREFIX
+from bot.handlers import broadcast, common, errors, invitations, profile, registration, roles
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
 NEW = filters.UpdateType.MESSAGE
@@ -38,12 +39,18 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("lanjut").names, profile.resume_command, filters=NEW))
     app.add_handler(CommandHandler(command("dataku").names, profile.my_data_command, filters=NEW))
     app.add_handler(CommandHandler(command("hapusdata").names, profile.delete_command, filters=NEW))
+    app.add_handler(CommandHandler(command("siaran").names, broadcast.broadcast_command, filters=NEW))
+    app.add_handler(CommandHandler(command("status").names, broadcast.status_command, filters=NEW))
+    app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=rf"^{profile.DELETE_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=rf"^{broadcast.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

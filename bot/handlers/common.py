@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from bot import i18n, menus
 from bot.commands import commands_for
 from bot.context import Context
+from bot.handlers import broadcast as broadcast_handlers
 from bot.handlers import registration as registration_handlers
 from bot.handlers.access import guarded, private_chat_button
 from bot.services import figures, people, registration, roles
@@ -72,9 +73,11 @@ async def start(update: Update, context: Context) -> None:
         date=i18n.format_date(settings.election.date, context.locale),
     )
     assert context.person is not None
-    payload = context.args[0] if context.args else None
-    if payload and await registration_handlers.start_from_link(update, context, payload):
+    invitation = await registration_handlers.invitation_for(context, context.args[0] if context.args else None)
+    if invitation is not None:
+        # Came through an organizer's link: welcome, then straight into registration with the region filled in.
         await message.reply_text(text)
+        await registration_handlers.begin(update, context, invitation)
         return
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is None:
@@ -137,7 +140,7 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def unknown_command(update: Update, context: Context) -> None:
     """A command we do not have: an answer the conversation in progress must refuse, or a pointer to /bantuan."""
-    if await registration_handlers.on_text(update, context):
+    if await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context):
         return
     if _is_private(update) and update.effective_message is not None:
         await update.effective_message.reply_text(
@@ -147,7 +150,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def plain_text(update: Update, context: Context) -> None:
     """Free text: an answer to a conversation in progress, or a hint."""
-    if await registration_handlers.on_text(update, context):
+    if await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context):
         return
     if update.effective_message is not None:
         await update.effective_message.reply_text(

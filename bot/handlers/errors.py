@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -13,6 +14,19 @@ from bot.context import Context, current_session
 
 logger = logging.getLogger(__name__)
 MAX_LOGGED_UPDATE = 4000
+# What people typed or who they are stays out of the logs, where /hapusdata cannot reach it.
+PERSONAL_KEYS = frozenset(
+    {"text", "caption", "first_name", "last_name", "username", "phone_number", "contact", "title", "vcard"}
+)
+
+
+def redacted(data: Any) -> Any:
+    """The update with personal fields replaced, keeping its shape and ids for debugging."""
+    if isinstance(data, dict):
+        return {key: "<redacted>" if key in PERSONAL_KEYS else redacted(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [redacted(item) for item in data]
+    return data
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -20,7 +34,9 @@ async def on_error(update: object, context: Context) -> None:
     session = current_session.get(None)
     if session is not None:
         await session.rollback()
-    update_text = json.dumps(update.to_dict(), ensure_ascii=False) if isinstance(update, Update) else repr(update)
+    update_text = (
+        json.dumps(redacted(update.to_dict()), ensure_ascii=False) if isinstance(update, Update) else repr(update)
+    )
     logger.error("error while handling update %s", update_text[:MAX_LOGGED_UPDATE], exc_info=context.error)
     if not isinstance(update, Update):
         return

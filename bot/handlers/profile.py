@@ -40,8 +40,14 @@ async def profile_button(update: Update, context: Context) -> None:
     if figure is None or field not in registration.FIELDS:
         await query.answer(_not_registered(context) if figure is None else context._("This button is no longer valid."))
         return
+    try:
+        state = await registration.start_edit(
+            session=context.session, person=context.person, figure=figure, field=field
+        )
+    except ValueError:
+        await query.answer(context._("This button is no longer valid."), show_alert=True)
+        return
     await query.answer()
-    state = await registration.start_edit(session=context.session, person=context.person, figure=figure, field=field)
     await context.session.commit()
     await ask(context, update.effective_chat.id, state)
 

@@ -91,7 +91,7 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
         ).format(where=where)
     texts = {
         Problem.NAME_EMPTY: _("Please write the full name."),
-        Problem.NAME_LENGTH: _("A name must have 2 to 100 letters."),
+        Problem.NAME_LENGTH: _("A name must have 2 to 100 characters."),
         Problem.NAME_COMMAND: _(
             "That looks like a command, not a name. Please write the full name, or /batal to stop."
         ),
@@ -111,6 +111,10 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
         Problem.ORGANIZATION_LENGTH: _("Please write at most 120 characters."),
         Problem.CHOOSE_BUTTON: _("Please choose one of the buttons above."),
         Problem.REGION_NOT_FOUND: _("I could not find a region with that name."),
+        Problem.REGION_QUERY_SHORT: _("Please type at least two letters of the region's name."),
+        Problem.ORGANIZATION_INVALID: _(
+            "Please write only the name of your organization or your role, without links or commands."
+        ),
     }
     return texts[problem]
 
@@ -316,6 +320,15 @@ async def begin(update: Update, context: Context, invitation: Invitation | None 
     if figure is not None:
         await show_profile(update, context, figure, intro=context._("You are already registered. This is your data:"))
         return
+    ongoing = await _registration_state(context)
+    if ongoing is not None and ongoing.flow == registration.REGISTER:
+        # An old "register" button or a second /daftar must not wipe the answers given so far.
+        await context.bot.send_message(
+            update.effective_chat.id,
+            context._("Your registration is already in progress; let us continue. (Type /batal to start over.)"),
+        )
+        await ask(context, update.effective_chat.id, ongoing)
+        return
     state = await registration.start_registration(
         session=context.session,
         person=context.person,
@@ -332,16 +345,14 @@ async def register_command(update: Update, context: Context) -> None:
     await begin(update, context)
 
 
-async def start_from_link(update: Update, context: Context, payload: str) -> bool:
-    """/start <payload>: an organizer's invitation starts a registration with its region filled in."""
-    assert context.person is not None
+async def invitation_for(context: Context, payload: str | None) -> Invitation | None:
+    """The invitation behind a /start payload, for someone not yet registered; None otherwise."""
+    if not payload or context.person is None:
+        return None
     invitation = await invitations.find(session=context.session, payload=payload)
-    if invitation is None:
-        return False
-    if await registration.figure_of(session=context.session, person=context.person) is not None:
-        return False
-    await begin(update, context, invitation)
-    return True
+    if invitation is None or await registration.figure_of(session=context.session, person=context.person):
+        return None
+    return invitation
 
 
 async def _finish(update: Update, context: Context, result: registration.Result, flow: str) -> None:
@@ -396,7 +407,7 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
     if query is not None:
         await query.answer()
     if before_step == Step.PHONE and (result.state is None or result.state.step != Step.PHONE):
-        await _close_phone_keyboard(context, chat_id, result.state)
+        await _close_phone_keyboard(context, chat_id, result)
     if result.state is None:
         if query is not None:
             await _drop_keyboard(query.message)
@@ -414,12 +425,15 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
     await ask(context, chat_id, result.state)
 
 
-async def _close_phone_keyboard(context: Context, chat_id: int, state: ConversationState | None) -> None:
+async def _close_phone_keyboard(context: Context, chat_id: int, result: registration.Result) -> None:
     """Take the 'share my number' keyboard away once the phone question is answered."""
     _ = context._
-    phone = state.data.get("phone") if state is not None else None
+    state = result.state
+    source = state.data if state is not None else {"phone": result.figure.phone if result.figure else None}
+    phone = source.get("phone")
     text = _("Number noted: {phone}").format(phone=html.escape(phone)) if phone else _("Mobile number skipped.")
-    if state is not None and registration.ORDER.index(Step(state.step)) < registration.ORDER.index(Step.PHONE):
+    went_back = state is not None and registration.ORDER.index(Step(state.step)) < registration.ORDER.index(Step.PHONE)
+    if went_back or (state is None and result.figure is None):
         text = _("Going back.")
     await context.bot.send_message(chat_id, text, reply_markup=ReplyKeyboardRemove())
 
@@ -442,7 +456,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _drop_keyboard(query.message)
         await begin(update, context)
         return
-    state = await registration.current(session=context.session, person=context.person)
+    state = await _registration_state(context)
     if state is None or len(parts) < 3 or parts[1] != str(state.version):
         await query.answer(_("This button is no longer valid."), show_alert=False)
         await _drop_keyboard(query.message)
@@ -469,7 +483,7 @@ async def on_text(update: Update, context: Context) -> bool:
     message = update.effective_message
     if context.person is None or message is None or message.text is None:
         return False
-    state = await registration.current(session=context.session, person=context.person)
+    state = await _registration_state(context)
     if state is None:
         return False
     text = message.text
@@ -484,12 +498,20 @@ async def on_contact(update: Update, context: Context) -> None:
     """A shared contact: the phone answer, accepted only as the sender's own."""
     message = update.effective_message
     assert message is not None and message.contact is not None
-    state = await registration.current(session=context.session, person=context.person) if context.person else None
+    state = await _registration_state(context)
     if state is None or Step(state.step) is not Step.PHONE:
         await message.reply_text(context._("Thank you. Type /bantuan to see what I can do for you."))
         return
     own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id  # type: ignore[union-attr]
     await _apply(update, context, state, registration.SharedContact(message.contact.phone_number, own))
+
+
+async def _registration_state(context: Context) -> ConversationState | None:
+    """The person's registration or profile edit in progress (not another kind of conversation)."""
+    if context.person is None:
+        return None
+    state = await registration.current(session=context.session, person=context.person)
+    return state if state is not None and state.flow in (registration.REGISTER, registration.EDIT) else None
 
 
 async def cancel_conversation(context: Context) -> ConversationState | None:

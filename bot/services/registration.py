@@ -6,6 +6,7 @@ import datetime as dt
 import enum
 import hashlib
 import re
+import secrets
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ class Problem(enum.StrEnum):
     CONTACT_NOT_OWN = "contact_not_own"
     ORGANIZATION_LENGTH = "organization_length"
     REGION_NOT_FOUND = "region_not_found"
+    REGION_QUERY_SHORT = "region_query_short"
+    ORGANIZATION_INVALID = "organization_invalid"
     CHOOSE_BUTTON = "choose_button"
 
 
@@ -172,6 +175,8 @@ def clean_organization(text: str) -> str:
     organization = " ".join(text.split())
     if not organization:
         raise InputProblem(Problem.NAME_EMPTY)
+    if organization.startswith("/") or _LINK.search(organization):
+        raise InputProblem(Problem.ORGANIZATION_INVALID)
     if len(organization) > ORGANIZATION_MAX:
         raise InputProblem(Problem.ORGANIZATION_LENGTH)
     return organization
@@ -217,6 +222,37 @@ def _previous(step: Step, data: dict[str, Any]) -> Step | None:
         if candidate is not Step.CONSENT and _applies(candidate, data):
             return candidate
     return None
+
+
+def first_step(field: str, data: dict[str, Any]) -> Step | None:
+    """Where editing FIELD starts; None when the field does not apply (a guardian for an adult)."""
+    if field not in FIELDS or (field == "guardian" and data.get("age") != AgeBracket.UNDER_18):
+        return None
+    return next(s for s in FIELDS[field] if field == "region" or _applies(s, data))
+
+
+def missing_step(data: dict[str, Any]) -> Step | None:
+    """The first required answer that is missing, so nothing incomplete is ever saved."""
+    required = {
+        Step.NAME: bool(data.get("name")),
+        Step.CATEGORY: data.get("category") in {c.value for c in FigureCategory},
+        Step.AGE: data.get("age") in {a.value for a in AgeBracket},
+        Step.GUARDIAN_NAME: bool(data.get("guardian_name")),
+        Step.GUARDIAN_CONFIRM: bool(data.get("guardian_at")),
+        Step.PROVINCE: len(region_codes(data)) >= 1,
+        Step.REGENCY: len(region_codes(data)) >= 2,
+        Step.DISTRICT: len(region_codes(data)) >= 3,
+        Step.VILLAGE: len(region_codes(data)) >= 4,
+    }
+    for step, present in required.items():
+        if not present and (step not in (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM) or _applies(step, data)):
+            return step
+    return None
+
+
+def new_version() -> int:
+    """A random first step number, so buttons from an earlier conversation do not match this one."""
+    return secrets.randbelow(900_000) + 100_000
 
 
 def can_go_back(state: ConversationState) -> bool:
@@ -276,7 +312,7 @@ async def start_registration(
     if invitation is not None:
         codes = _region_path(invitation.region_code)
         data.update(invitation_id=invitation.id, region_codes=codes, region_fixed_level=len(codes))
-    state = ConversationState(person_id=person.id, flow=REGISTER, step=Step.CONSENT, data=data)
+    state = ConversationState(person_id=person.id, flow=REGISTER, step=Step.CONSENT, version=new_version(), data=data)
     session.add(state)
     await session.flush()
     return state
@@ -300,8 +336,12 @@ async def start_edit(*, session: AsyncSession, person: Person, figure: Figure, f
     await cancel(session=session, person=person)
     assert person.id is not None and field in FIELDS
     data: dict[str, Any] = {"consent": True, "editing": field, **figure_values(figure)}
-    step = next(s for s in FIELDS[field] if _applies(s, data) or s is Step.GUARDIAN_NAME)
-    state = ConversationState(person_id=person.id, flow=EDIT, step=step, data=data)
+    if figure.guardian_consent_at is not None:
+        data["guardian_at"] = figure.guardian_consent_at.isoformat()
+    step = first_step(field, data)
+    if step is None:
+        raise ValueError(f"{field} cannot be edited for this person")
+    state = ConversationState(person_id=person.id, flow=EDIT, step=step, version=new_version(), data=data)
     session.add(state)
     await session.flush()
     return state
@@ -326,6 +366,8 @@ async def answer(
             # Going back out of a profile edit leaves the profile as it was.
             await session.delete(state)
             return Result(None, finished=Finished.EDITED)
+        if previous is Step.SUMMARY and "before_edit" in state.data:
+            state.data = dict(state.data["before_edit"])
         if previous is not None:
             _move(state, previous)
         return await _arrive(session=session, person=person, result=Result(state))
@@ -354,9 +396,16 @@ async def _arrive(*, session: AsyncSession, person: Person, result: Result) -> R
     state = result.state
     if state is None or state.step != Step.SUMMARY or result.problem is not None:
         return result
+    missing = missing_step(state.data)
+    if missing is not None:
+        # Never show a summary (or save) with a required answer missing: ask for it instead.
+        state.data.pop("before_edit", None)
+        _move(state, missing)
+        return result
     if state.flow == EDIT:
         return await _apply_edit(session=session, person=person, state=state)
     state.data.pop("editing", None)
+    state.data.pop("before_edit", None)
     _changed(state)
     return result
 
@@ -405,6 +454,9 @@ def _store(step: Step, data: dict[str, Any], value: Any) -> None:
         if value != AgeBracket.UNDER_18:
             data["guardian_name"] = None
             data.pop("guardian_at", None)
+    elif step is Step.GUARDIAN_NAME:
+        data["guardian_name"] = value
+        data.pop("guardian_at", None)  # a new guardian must confirm for themselves
     elif step is Step.GUARDIAN_CONFIRM:
         data["guardian_at"] = utcnow().isoformat()
     else:
@@ -415,7 +467,7 @@ def _answer_region(state: ConversationState, event: Event, allowed_provinces: Se
     level = region_level(Step(state.step))
     parent = region_parent(state)
     if isinstance(event, Pressed) and event.action == "page":
-        state.data["page"] = max(0, int(event.arg)) if event.arg.isdigit() else 0
+        state.data["page"] = int(event.arg) if re.fullmatch(r"[0-9]{1,4}", event.arg) else 0
         _changed(state)
         state.version += 1
         return Result(state)
@@ -426,6 +478,8 @@ def _answer_region(state: ConversationState, event: Event, allowed_provinces: Se
             return Result(state, problem=Problem.CHOOSE_BUTTON)
         return Result(_choose_region(state, region.code))
     if isinstance(event, Typed):
+        if len(event.text.strip()) < 2:
+            return Result(state, problem=Problem.REGION_QUERY_SHORT)
         matches = search_regions(event.text, parent=parent, level=level, allowed_provinces=allowed_provinces)
         if not matches:
             return Result(state, problem=Problem.REGION_NOT_FOUND)
@@ -490,15 +544,23 @@ def region_options(state: ConversationState, allowed_provinces: Sequence[str]) -
 
 
 async def _answer_summary(*, session: AsyncSession, person: Person, state: ConversationState, event: Event) -> Result:
-    if isinstance(event, Pressed) and event.action == "edit" and event.arg in FIELDS:
+    if isinstance(event, Pressed) and event.action == "edit":
+        first = first_step(event.arg, state.data)
+        if first is None:
+            return Result(state, problem=Problem.CHOOSE_BUTTON)
+        # Kept so that going back out of the edit restores the answers as they were.
+        state.data["before_edit"] = {k: v for k, v in state.data.items() if k != "before_edit"}
         state.data["editing"] = event.arg
         if event.arg == "region":
             state.data["region_fixed_level"] = 0  # the invitation's region may be changed too
         _changed(state)
-        first = next(s for s in FIELDS[event.arg] if _applies(s, state.data) or s is Step.GUARDIAN_NAME)
         _move(state, first)
         return Result(state)
     if isinstance(event, Pressed) and event.action == "save":
+        missing = missing_step(state.data)
+        if missing is not None:
+            _move(state, missing)
+            return Result(state)
         return await _save(session=session, person=person, state=state)
     return Result(state, problem=Problem.CHOOSE_BUTTON)
 

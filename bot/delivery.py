@@ -1,0 +1,643 @@
+"""The delivery engine: the one place that sends broadcasts, paced, durable, and never twice.
+
+Each recipient has a delivery row written before the first send. Just before a request goes out its row is
+marked `sending` and committed (a few rows at a time, only as many as the pacer lets out at once); the outcome
+replaces that mark. A row still `sending` after a crash may or may not have reached Telegram, so it becomes
+`uncertain` and is never resent blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import html
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot import catalog, i18n
+from bot.config import Settings
+from bot.render import Renderer
+from bot.request import NotSent
+from bot.services import audit, broadcasts
+from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure, Person, utcnow
+
+logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "bc"
+# Core table for the batched executemany update (the ORM's bulk update wants primary keys by name).
+DELIVERY_TABLE: sa.Table = Delivery.__table__  # type: ignore[attr-defined]
+FLUSH_SECONDS = 0.2
+CONTROL_CHECK_SECONDS = 1.0
+IDLE_SECONDS = 1.0
+PER_CHAT_GAP = 1.0  # Telegram: at most one message per second to one chat.
+BAR_WIDTH = 10
+
+
+class Pacer:
+    """A token bucket: RATE sends per second on average, bursts of at most BURST, and a hold after a 429."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = max(1, burst)
+        self._tokens = float(self.burst)
+        self._stamp = time.monotonic()
+        self._held_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def hold(self, seconds: float) -> None:
+        """Telegram said 'retry after SECONDS': nobody sends until then."""
+        self._held_until = max(self._held_until, time.monotonic() + seconds)
+        self._tokens = 0.0
+
+    async def take(self, count: int) -> None:
+        """Wait until COUNT sends are allowed (COUNT must not exceed the burst)."""
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                if now < self._held_until:
+                    await asyncio.sleep(self._held_until - now)
+                    self._stamp = time.monotonic()
+                    continue
+                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+                self._stamp = now
+                if self._tokens >= count:
+                    self._tokens -= count
+                    return
+                await asyncio.sleep((count - self._tokens) / self.rate)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    delivery_id: int
+    attempts: int
+    figure_id: int
+    chat_id: int | None
+    name: str | None
+    category: str
+    region_code: str
+    language_code: str | None
+    eligible: bool
+
+
+@dataclass(slots=True)
+class Outcome:
+    delivery_id: int
+    status: DeliveryStatus
+    attempts: int
+    message_id: int | None = None
+    error: str | None = None
+    unreachable_figure: int | None = None
+
+
+class DeliveryEngine:
+    """Runs in the bot's process: picks up running and due broadcasts and sends them."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: Bot,
+        notifier: Bot,
+        renderer: Renderer,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sender = sender
+        self.notifier = notifier
+        self.renderer = renderer
+        self._wake = asyncio.Event()
+        self._outcomes: list[Outcome] = []
+        self._last_sent: dict[int, float] = {}
+
+    def wake(self) -> None:
+        """Something changed (a new, resumed or cancelled broadcast): look now rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until STOP is set: recover after a crash, then deliver whatever is due, one broadcast at a time."""
+        await self.recover()
+        while not stop.is_set():
+            broadcast_id = await self._next_due()
+            if broadcast_id is None:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wait_any(stop), timeout=IDLE_SECONDS)
+                continue
+            try:
+                await self.deliver(broadcast_id, stop)
+            except Exception:
+                logger.exception("broadcast %s: delivery stopped by an error; it will be retried", broadcast_id)
+                await asyncio.sleep(IDLE_SECONDS)
+
+    async def _wait_any(self, stop: asyncio.Event) -> None:
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def recover(self) -> int:
+        """Rows left `sending` by a crash: their outcome is unknown, so they are uncertain, never resent."""
+        async with self.sessions() as session:
+            connection = await session.connection()
+            result = await connection.execute(
+                sa.update(Delivery)
+                .where(col(Delivery.status) == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.UNCERTAIN, error="outcome unknown after a restart", updated_at=utcnow())
+            )
+            await session.commit()
+        count = max(result.rowcount or 0, 0)
+        if count:
+            logger.warning("%d deliveries were in flight when the bot stopped: marked uncertain", count)
+        return count
+
+    async def _next_due(self) -> int | None:
+        """The broadcast to work on now; due scheduled ones start (or wait out a quiet period)."""
+        now = utcnow()
+        period = broadcasts.quiet_period_at(self.settings, now)
+        async with self.sessions() as session:
+            running = (
+                await session.exec(
+                    select(Broadcast).where(Broadcast.status == BroadcastStatus.RUNNING).order_by(col(Broadcast.id))
+                )
+            ).first()
+            if running is not None:
+                if period is None:
+                    return running.id
+                running.status, running.pause_reason = BroadcastStatus.PAUSED, "quiet"
+                session.add(running)
+                await session.commit()
+                await self._report(session, running, notice="quiet_paused")
+                return None
+            due = (
+                await session.exec(
+                    select(Broadcast)
+                    .where(Broadcast.status == BroadcastStatus.SCHEDULED, col(Broadcast.scheduled_at) <= now)
+                    .order_by(col(Broadcast.scheduled_at))
+                )
+            ).first()
+            if due is None:
+                return None
+            if period is not None:
+                due.scheduled_at = period.end
+                session.add(due)
+                await session.commit()
+                await self._report(session, due, notice="quiet_postponed")
+                return None
+            due.status = BroadcastStatus.RUNNING
+            session.add(due)
+            await session.commit()
+            return due.id
+
+    async def deliver(self, broadcast_id: int, stop: asyncio.Event) -> None:
+        """Send one broadcast until it is done, paused, cancelled, in a quiet period, or the bot stops."""
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            info = catalog.get_template_info(self.settings.templates.dir, broadcast.template)
+            if info is None or info.version != broadcast.template_version:
+                broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, "template_changed"
+                session.add(broadcast)
+                await session.commit()
+                await self._report(session, broadcast, notice="template_changed")
+                return
+            values = broadcasts.parse_values(info, broadcast.values, self.settings)
+            if broadcast.started_at is None:
+                broadcast.started_at = utcnow()
+                session.add(broadcast)
+                await session.commit()
+                await audit_start(session, broadcast)
+            paid = broadcast.paid
+            await self._report(session, broadcast)
+        rate = self.settings.broadcast.paid_rate_per_second if paid else self.settings.broadcast.rate_per_second
+        # Claim only what the pacer lets out in a quarter of a second: after a crash at most that many rows
+        # are uncertain, however large the broadcast.
+        chunk = max(1, min(self.settings.broadcast.max_in_flight, math.ceil(rate / 4)))
+        pacer = Pacer(rate, burst=chunk)
+        slots = asyncio.Semaphore(self.settings.broadcast.max_in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        flusher = asyncio.create_task(self._flush_forever())
+        context = _SendContext(broadcast_id, info.name, values, paid, pacer, slots, utcnow())
+        last_control = last_report = time.monotonic()
+        cursor = 0
+        state = BroadcastStatus.RUNNING
+        try:
+            while not stop.is_set():
+                if time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
+                    last_control = time.monotonic()
+                    state = await self._current_status(broadcast_id)
+                    if state is BroadcastStatus.RUNNING and broadcasts.quiet_period_at(self.settings, utcnow()):
+                        state = await self._pause_for_quiet(broadcast_id)
+                    if state is not BroadcastStatus.RUNNING:
+                        break
+                if time.monotonic() - last_report >= self.settings.broadcast.status_interval_seconds:
+                    last_report = time.monotonic()
+                    await self._report_by_id(broadcast_id)
+                batch = await self._claim(broadcast_id, cursor, chunk, pacer)
+                if batch is None:
+                    break
+                if batch:
+                    cursor = batch[-1].delivery_id
+                    context.now = utcnow()
+                    for recipient in batch:
+                        await slots.acquire()
+                        task = asyncio.create_task(self._send(recipient, context))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            await self.flush()
+        if not stop.is_set() and state is BroadcastStatus.RUNNING:
+            await self._finish(broadcast_id)
+        else:
+            await self._report_by_id(broadcast_id)
+
+    async def _claim(self, broadcast_id: int, cursor: int, chunk: int, pacer: Pacer) -> list[Recipient] | None:
+        """The next recipients, marked `sending` and committed; [] when some are only waiting; None when done."""
+        async with self.sessions() as session:
+            rows = await self._pending(session, broadcast_id, cursor, chunk)
+            if not rows:
+                return None
+            skipped = [r for r in rows if not r.eligible]
+            sendable = [r for r in rows if r.eligible]
+            if sendable:
+                await pacer.take(len(sendable))
+            connection = await session.connection()
+            now = utcnow()
+            if skipped:
+                await connection.execute(
+                    sa.update(Delivery)
+                    .where(col(Delivery.id).in_([r.delivery_id for r in skipped]))
+                    .values(status=DeliveryStatus.SKIPPED, error="opted out or deleted before sending", updated_at=now)
+                )
+            if sendable:
+                await connection.execute(
+                    sa.update(Delivery)
+                    .where(col(Delivery.id).in_([r.delivery_id for r in sendable]))
+                    .values(status=DeliveryStatus.SENDING, attempts=col(Delivery.attempts) + 1, updated_at=now)
+                )
+            await session.commit()
+        return sendable if sendable else []
+
+    @staticmethod
+    async def _pending(session: AsyncSession, broadcast_id: int, cursor: int, limit: int) -> list[Recipient]:
+        result = await session.exec(
+            select(  # type: ignore[call-overload, misc]
+                Delivery.id,
+                Delivery.attempts,
+                Figure.id,
+                Person.telegram_id,
+                Figure.full_name,
+                Figure.category,
+                Figure.region_code,
+                Person.language_code,
+                Figure.messages_opt_in,
+                Figure.unreachable_since,
+                Figure.deleted_at,
+            )
+            .join(Figure, col(Figure.id) == col(Delivery.figure_id))
+            .outerjoin(Person, col(Person.id) == col(Figure.person_id))
+            .where(
+                col(Delivery.broadcast_id) == broadcast_id,
+                col(Delivery.status) == DeliveryStatus.PENDING,
+                col(Delivery.id) > cursor,
+            )
+            .order_by(col(Delivery.id))
+            .limit(limit)
+        )
+        recipients = []
+        for row in result.all():
+            eligible = row[3] is not None and row[8] and row[9] is None and row[10] is None
+            recipients.append(Recipient(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], eligible))
+        return recipients
+
+    async def _send(self, recipient: Recipient, context: _SendContext) -> None:
+        try:
+            self._outcomes.append(await self._attempt(recipient, context))
+        except Exception as exc:  # never lose an outcome: an unexpected error is reported, not swallowed
+            logger.exception("delivery %s: unexpected error", recipient.delivery_id)
+            self._outcomes.append(
+                Outcome(recipient.delivery_id, DeliveryStatus.UNCERTAIN, recipient.attempts + 1, error=repr(exc)[:200])
+            )
+        finally:
+            context.slots.release()
+
+    async def _attempt(self, recipient: Recipient, context: _SendContext) -> Outcome:
+        """Send to one recipient, retrying only what provably did not reach Telegram or was refused with 429."""
+        assert recipient.chat_id is not None
+        attempts = recipient.attempts + 1
+        try:
+            text = broadcasts.render_message(
+                self.renderer,
+                self.settings,
+                template=context.template,
+                values=context.values,
+                name=recipient.name or "",
+                category=recipient.category,
+                region_code=recipient.region_code,
+                language_code=recipient.language_code,
+                now=context.now,
+            )
+        except Exception as exc:
+            return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=f"render: {exc}"[:200])
+        backoff = 0.5
+        while True:
+            await self._space_per_chat(recipient.chat_id)
+            try:
+                message = await self.sender.send_message(
+                    recipient.chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    allow_paid_broadcast=True if context.paid else None,
+                )
+                return Outcome(recipient.delivery_id, DeliveryStatus.SENT, attempts, message_id=message.message_id)
+            except RetryAfter as exc:
+                # Refused, so not delivered: wait as told, then the same delivery again.
+                wait = _seconds(exc.retry_after)
+                context.pacer.hold(wait)
+                if attempts >= self.settings.broadcast.max_attempts:
+                    return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error="too many requests")
+                attempts += 1
+                await context.pacer.take(1)
+            except Forbidden as exc:
+                status = DeliveryStatus.DEACTIVATED if "deactivated" in exc.message else DeliveryStatus.BLOCKED
+                return Outcome(
+                    recipient.delivery_id,
+                    status,
+                    attempts,
+                    error=exc.message[:200],
+                    unreachable_figure=recipient.figure_id,
+                )
+            except BadRequest as exc:
+                if "chat not found" in exc.message.lower():
+                    return Outcome(
+                        recipient.delivery_id,
+                        DeliveryStatus.CHAT_NOT_FOUND,
+                        attempts,
+                        error=exc.message[:200],
+                        unreachable_figure=recipient.figure_id,
+                    )
+                return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=exc.message[:200])
+            except NetworkError as exc:
+                if not isinstance(exc, NotSent) or attempts >= self.settings.broadcast.max_attempts:
+                    # The request may have reached Telegram: do not send it again.
+                    status = DeliveryStatus.UNCERTAIN if not isinstance(exc, NotSent) else DeliveryStatus.FAILED
+                    return Outcome(recipient.delivery_id, status, attempts, error=exc.message[:200])
+                attempts += 1
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except TelegramError as exc:
+                return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=exc.message[:200])
+
+    async def _space_per_chat(self, chat_id: int) -> None:
+        now = time.monotonic()
+        last = self._last_sent.get(chat_id)
+        if last is not None and now - last < PER_CHAT_GAP:
+            await asyncio.sleep(PER_CHAT_GAP - (now - last))
+        self._last_sent[chat_id] = time.monotonic()
+        if len(self._last_sent) > 10_000:
+            horizon = time.monotonic() - PER_CHAT_GAP
+            self._last_sent = {chat: at for chat, at in self._last_sent.items() if at > horizon}
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write the outcomes gathered so far in one batched statement."""
+        if not self._outcomes:
+            return
+        outcomes, self._outcomes = self._outcomes, []
+        now = utcnow()
+        async with self.sessions() as session:
+            connection = await session.connection()
+            await connection.execute(
+                sa.update(DELIVERY_TABLE)
+                .where(DELIVERY_TABLE.c.id == sa.bindparam("delivery_id"))
+                .values(
+                    status=sa.bindparam("new_status"),
+                    attempts=sa.bindparam("new_attempts"),
+                    message_id=sa.bindparam("new_message_id"),
+                    error=sa.bindparam("new_error"),
+                    updated_at=now,
+                ),
+                [
+                    {
+                        "delivery_id": o.delivery_id,
+                        "new_status": o.status.value,
+                        "new_attempts": o.attempts,
+                        "new_message_id": o.message_id,
+                        "new_error": o.error,
+                    }
+                    for o in outcomes
+                ],
+            )
+            unreachable = [o.unreachable_figure for o in outcomes if o.unreachable_figure is not None]
+            if unreachable:
+                await connection.execute(
+                    sa.update(Figure)
+                    .where(col(Figure.id).in_(unreachable), col(Figure.unreachable_since).is_(None))
+                    .values(unreachable_since=now)
+                )
+            await session.commit()
+
+    async def _current_status(self, broadcast_id: int) -> BroadcastStatus:
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            return BroadcastStatus(broadcast.status) if broadcast else BroadcastStatus.CANCELLED
+
+    async def _pause_for_quiet(self, broadcast_id: int) -> BroadcastStatus:
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, "quiet"
+            session.add(broadcast)
+            await session.commit()
+            await self._report(session, broadcast, notice="quiet_paused")
+        return BroadcastStatus.PAUSED
+
+    async def _finish(self, broadcast_id: int) -> None:
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            counts = await broadcasts.outcome_counts(session=session, broadcast_id=broadcast_id)
+            if counts[DeliveryStatus.PENDING] or counts[DeliveryStatus.SENDING]:
+                return  # something is still open (e.g. claimed by a previous run): the next pass ends it
+            broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
+            session.add(broadcast)
+            await audit.record(
+                session=session,
+                action="broadcast.finish",
+                actor_person_id=None,
+                broadcast=broadcast_id,
+                counts={k: v for k, v in counts.items() if v},
+            )
+            await session.commit()
+            await self._report(session, broadcast, counts=counts)
+
+    async def _report_by_id(self, broadcast_id: int) -> None:
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is not None:
+                await self._report(session, broadcast)
+
+    async def _report(
+        self, session: AsyncSession, broadcast: Broadcast, *, counts: dict[str, int] | None = None, notice: str = ""
+    ) -> None:
+        """Create or refresh the organizer's status message; a notice (quiet period …) is also sent on its own."""
+        organizer = await session.get(Person, broadcast.created_by) if broadcast.created_by else None
+        if organizer is None or organizer.telegram_id is None or broadcast.id is None:
+            return
+        locale = i18n.negotiate(organizer.language_code, self.settings.locale.default)
+        counts = counts or await broadcasts.outcome_counts(session=session, broadcast_id=broadcast.id)
+        text, markup = status_message(broadcast, counts, self.settings, locale)
+        try:
+            if notice:
+                await self.notifier.send_message(
+                    organizer.telegram_id, notice_text(notice, broadcast, self.settings, locale)
+                )
+            if broadcast.status_message_id is None:
+                sent = await self.notifier.send_message(organizer.telegram_id, text, reply_markup=markup)
+                broadcast.status_chat_id, broadcast.status_message_id = sent.chat_id, sent.message_id
+                session.add(broadcast)
+                await session.commit()
+            else:
+                await self.notifier.edit_message_text(
+                    text, chat_id=broadcast.status_chat_id, message_id=broadcast.status_message_id, reply_markup=markup
+                )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                logger.warning("broadcast %s: status message not updated: %s", broadcast.id, exc)
+        except TelegramError as exc:
+            logger.warning("broadcast %s: status message not updated: %s", broadcast.id, exc)
+
+
+@dataclass
+class _SendContext:
+    broadcast_id: int
+    template: str
+    values: dict[str, Any]
+    paid: bool
+    pacer: Pacer
+    slots: asyncio.Semaphore
+    now: dt.datetime
+
+
+async def audit_start(session: AsyncSession, broadcast: Broadcast) -> None:
+    await audit.record(session=session, action="broadcast.start", actor_person_id=None, broadcast=broadcast.id)
+    await session.commit()
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+# ----------------------------------------------------------------------------------------- status text
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = BAR_WIDTH if total == 0 else round(BAR_WIDTH * done / total)
+    return "▓" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def status_message(
+    broadcast: Broadcast, counts: dict[str, int], settings: Settings, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The organizer's view of one broadcast: progress, outcomes, time left, and the buttons that apply."""
+    _ = i18n.gettext_for(locale)
+    total = broadcast.recipient_count
+    open_ = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    done = total - open_
+    states = {
+        BroadcastStatus.SCHEDULED: _("scheduled"),
+        BroadcastStatus.RUNNING: _("sending"),
+        BroadcastStatus.PAUSED: _("paused"),
+        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.DONE: _("finished"),
+    }
+    title = catalog.get_template_info(settings.templates.dir, broadcast.template)
+    lines = [
+        _("<b>Broadcast #{id}</b>: {title} — {state}").format(
+            id=broadcast.id,
+            title=_escape(title.title if title else broadcast.template),
+            state=states[BroadcastStatus(broadcast.status)],
+        ),
+        f"{progress_bar(done, total)} {i18n.format_number(done, locale)}/{i18n.format_number(total, locale)}",
+        _("Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Skipped: {skipped} · Uncertain: {uncertain}").format(
+            sent=counts.get(DeliveryStatus.SENT, 0),
+            failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.CHAT_NOT_FOUND, 0),
+            blocked=counts.get(DeliveryStatus.BLOCKED, 0) + counts.get(DeliveryStatus.DEACTIVATED, 0),
+            skipped=counts.get(DeliveryStatus.SKIPPED, 0),
+            uncertain=counts.get(DeliveryStatus.UNCERTAIN, 0),
+        ),
+    ]
+    status = BroadcastStatus(broadcast.status)
+    if status is BroadcastStatus.SCHEDULED and broadcast.scheduled_at:
+        lines.append(
+            _("Scheduled for {when}.").format(when=i18n.format_datetime(broadcast.scheduled_at, settings.tz, locale))
+        )
+    if status is BroadcastStatus.RUNNING and open_:
+        rate = settings.broadcast.paid_rate_per_second if broadcast.paid else settings.broadcast.rate_per_second
+        left = dt.timedelta(seconds=max(1, round(open_ / rate)))
+        lines.append(_("About {left} left.").format(left=i18n.format_timedelta(left, locale)))
+    if status is BroadcastStatus.PAUSED:
+        reasons = {
+            "quiet": _("Paused for the quiet period (masa tenang)."),
+            "template_changed": _("Paused: the template changed after the broadcast was composed."),
+        }
+        lines.append(reasons.get(broadcast.pause_reason or "", _("Paused by an organizer.")))
+    buttons = []
+    if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED):
+        buttons.append(InlineKeyboardButton(_("Pause"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:pause"))
+    if status is BroadcastStatus.PAUSED:
+        buttons.append(InlineKeyboardButton(_("Resume"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:resume"))
+    if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED, BroadcastStatus.PAUSED):
+        buttons.append(InlineKeyboardButton(_("Cancel"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:cancel"))
+    return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def notice_text(notice: str, broadcast: Broadcast, settings: Settings, locale: str) -> str:
+    _ = i18n.gettext_for(locale)
+    period = broadcasts.quiet_period_at(settings, utcnow()) or (
+        settings.broadcast.quiet_periods[0] if settings.broadcast.quiet_periods else None
+    )
+    name = _escape(period.name) if period else ""
+    end = i18n.format_datetime(period.end, settings.tz, locale) if period else ""
+    texts = {
+        "quiet_paused": _(
+            "Broadcast #{id} has paused itself: {period} has begun and no broadcast may be sent until {end}. "
+            "You can resume it after that."
+        ),
+        "quiet_postponed": _(
+            "Broadcast #{id} was due during {period}; it will be sent when the quiet period ends, on {end}."
+        ),
+        "template_changed": _(
+            "Broadcast #{id} was paused because its template changed after it was composed. Cancel it and "
+            "compose it again with /siaran."
+        ),
+    }
+    return texts[notice].format(id=broadcast.id, period=name, end=end)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)

@@ -1,0 +1,504 @@
+"""/siaran (alias /broadcast), /templat (alias /templates) and /status: organizers compose and follow broadcasts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from contextlib import suppress
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
+
+from bot import catalog, i18n, regions
+from bot.context import Context
+from bot.delivery import status_message
+from bot.handlers.access import guarded
+from bot.handlers.registration import age_label, category_label
+from bot.services import broadcasts, registration
+from bot.services.broadcasts import BroadcastError, Segment
+from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
+
+FLOW = "broadcast"
+PREFIX = "sx"
+TEMPLATE_PREFIX = "tpl"
+
+
+# ----------------------------------------------------------------------------------------- /templat
+
+
+@guarded(Role.ORGANIZER)
+async def templates_command(update: Update, context: Context) -> None:
+    """/templat: the templates, and a rendered preview of one (/templat <name>)."""
+    _ = context._
+    message = update.effective_message
+    assert message is not None
+    infos = catalog.load_catalog(context.settings.templates.dir, context.locale)
+    if context.args:
+        info = catalog.get_template_info(context.settings.templates.dir, context.args[0], context.locale)
+        if info is None:
+            await message.reply_text(
+                _("There is no template called {name}.").format(name=html.escape(context.args[0][:40]))
+            )
+            return
+        await message.reply_text(_("<b>{title}</b> — preview with sample data:").format(title=html.escape(info.title)))
+        await message.reply_text(_sample_render(info, context))
+        return
+    lines = [_("<b>Message templates</b>")]
+    for info in infos:
+        short, title = html.escape(info.name.removesuffix(".html")), html.escape(info.title)
+        lines.append(f"• <code>{short}</code> — <b>{title}</b>: {html.escape(info.description)}")
+    lines.append("\n" + _("See one with /templat &lt;name&gt;; send one with /siaran."))
+    keyboard = [
+        [InlineKeyboardButton(info.title, callback_data=f"{TEMPLATE_PREFIX}:{info.name.removesuffix('.html')}")]
+        for info in infos
+    ]
+    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(keyboard))
+
+
+@guarded(Role.ORGANIZER)
+async def template_button(update: Update, context: Context) -> None:
+    """A template's button under /templat: show its preview."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None
+    await query.answer()
+    info = catalog.get_template_info(
+        context.settings.templates.dir, (query.data or "").partition(":")[2], context.locale
+    )
+    if info is None:
+        await context.bot.send_message(update.effective_chat.id, context._("This button is no longer valid."))
+        return
+    await context.bot.send_message(update.effective_chat.id, _sample_render(info, context))
+
+
+def _sample_render(info: catalog.TemplateInfo, context: Context) -> str:
+    values = catalog.sample_values(info, context.settings.tz)
+    return context.bot_data.renderer.render(
+        info.name, catalog.template_context(context.settings, values=values, now=utcnow()), locale=context.locale
+    )
+
+
+# ----------------------------------------------------------------------------------------- /siaran
+
+
+def _button(state: ConversationState, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{state.version}:{action}" + (f":{arg}" if arg else ""))
+
+
+def _segment(state: ConversationState) -> Segment:
+    return Segment.from_dict(state.data.get("segment", {}))
+
+
+def _info(state: ConversationState, context: Context) -> catalog.TemplateInfo | None:
+    return catalog.get_template_info(context.settings.templates.dir, state.data.get("template", ""), context.locale)
+
+
+@guarded(Role.ORGANIZER)
+async def broadcast_command(update: Update, context: Context) -> None:
+    """/siaran: choose a template, fill its values, choose the segment, preview, send or schedule."""
+    _ = context._
+    assert context.person is not None and update.effective_chat is not None
+    await registration.cancel(session=context.session, person=context.person)
+    assert context.person.id is not None
+    state = ConversationState(person_id=context.person.id, flow=FLOW, step="template", data={"segment": {}})
+    context.session.add(state)
+    await context.session.commit()
+    await _ask(update.effective_chat.id, state, context)
+
+
+async def _ask(chat_id: int, state: ConversationState, context: Context) -> None:
+    text, markup = await _question(state, context)
+    if state.step == "preview" and state.data.get("preview"):
+        # The exact message first, as the recipient will see it; then the count and the buttons.
+        await context.session.commit()
+        await context.bot.send_message(chat_id, state.data["preview"])
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def _question(state: ConversationState, context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
+    _ = context._
+    step = state.step
+    cancel_row = [_button(state, _("Cancel"), "cancel")]
+    if step == "template":
+        infos = catalog.load_catalog(context.settings.templates.dir, context.locale)
+        rows = [[_button(state, info.title, "tpl", info.name.removesuffix(".html"))] for info in infos]
+        return _("<b>New broadcast</b>\nWhich message do you want to send?"), InlineKeyboardMarkup([*rows, cancel_row])
+    info = _info(state, context)
+    assert info is not None
+    if step == "value":
+        spec = info.values[int(state.data.get("value_index", 0))]
+        text = _("<b>{label}</b>\nPlease type it, for example: {example}").format(
+            label=html.escape(spec.label), example=html.escape(spec.example)
+        )
+        return text, InlineKeyboardMarkup([cancel_row])
+    if step == "region":
+        scopes = context.authority.scopes
+        rows = [[_button(state, _region_name(code), "region", code)] for code in scopes[:20]]
+        everything = _("All my regions") if context.authority.role is Role.ORGANIZER else _("All regions")
+        rows.append([_button(state, everything, "region", "*")])
+        text = _(
+            "<b>Who should receive it?</b>\nChoose a region, or type one or more Kemendagri region codes "
+            "separated by commas (for example <code>63.71.05, 63.71.06</code>), down to kecamatan or desa."
+        )
+        return text, InlineKeyboardMarkup([*rows, cancel_row])
+    if step in ("category", "age"):
+        picked = set(state.data.get(step, []))
+        options = (
+            [(c.value, _category_name(c.value, context)) for c in FigureCategory]
+            if step == "category"
+            else [(a.value, _age_name(a.value, context)) for a in AgeBracket]
+        )
+        rows = [
+            [_button(state, ("✓ " if value in picked else "") + label, "toggle", value)] for value, label in options
+        ]
+        rows.append([_button(state, _("Continue") + " ›", "next")])
+        text = (
+            _("Which categories? Tap to select; none selected means all.")
+            if step == "category"
+            else _("Which age brackets? Tap to select; none selected means all.")
+        )
+        return text, InlineKeyboardMarkup([*rows, cancel_row])
+    if step == "since":
+        text = _("Only figures registered since a date? Type the date (for example 01-01-2029), or choose All.")
+        return text, InlineKeyboardMarkup([[_button(state, _("All, whenever they registered"), "since")], cancel_row])
+    if step == "schedule":
+        text = _("When should it be sent? Type the date and time in {zone}, for example 20-01-2029 09.00.").format(
+            zone=html.escape(context.settings.locale.timezone)
+        )
+        return text, InlineKeyboardMarkup([cancel_row])
+    return await _preview(state, context, info)
+
+
+async def _preview(
+    state: ConversationState, context: Context, info: catalog.TemplateInfo
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The exact message for one real recipient, and how many will receive it."""
+    _ = context._
+    segment = _segment(state)
+    settings = context.settings
+    count = await broadcasts.count_recipients(
+        session=context.session, segment=segment, authority=context.authority, settings=settings
+    )
+    sample = await broadcasts.sample_recipient(
+        session=context.session, segment=segment, authority=context.authority, settings=settings
+    )
+    if sample is None:
+        text = _("No registered figure who receives messages matches this choice. Change the segment or cancel.")
+        return text, InlineKeyboardMarkup(
+            [[_button(state, _("Change recipients"), "resegment")], [_button(state, _("Cancel"), "cancel")]]
+        )
+    figure, person = sample
+    values = broadcasts.parse_values(info, state.data.get("values", {}), settings)
+    rendered = broadcasts.render_message(
+        context.bot_data.renderer,
+        settings,
+        template=info.name,
+        values=values,
+        name=figure.full_name or "",
+        category=figure.category,
+        region_code=figure.region_code,
+        language_code=person.language_code,
+        now=utcnow(),
+    )
+    state.data["preview"] = rendered
+    registration._changed(state)
+    header = _(
+        "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
+        "stopped messages, blocked the bot or deleted their data are not counted)."
+    ).format(name=html.escape(figure.full_name or ""), count=i18n.format_number(count, context.locale))
+    keyboard = [
+        [_button(state, "📨 " + _("Send now"), "send"), _button(state, "🕒 " + _("Schedule"), "schedule")],
+        [_button(state, _("Change recipients"), "resegment"), _button(state, _("Cancel"), "cancel")],
+    ]
+    return header, InlineKeyboardMarkup(keyboard)
+
+
+def _region_name(code: str) -> str:
+    region = regions.get(code)
+    return f"{region.name} ({code})" if region else code
+
+
+def _category_name(value: str, context: Context) -> str:
+    return category_label(value, context._)
+
+
+def _age_name(value: str, context: Context) -> str:
+    return age_label(value, context._)
+
+
+def _move(state: ConversationState, step: str) -> None:
+    state.step = step
+    state.version += 1
+    registration._changed(state)
+
+
+async def _state(context: Context) -> ConversationState | None:
+    if context.person is None:
+        return None
+    state = await registration.current(session=context.session, person=context.person)
+    return state if state is not None and state.flow == FLOW else None
+
+
+@guarded(Role.ORGANIZER)
+async def on_button(update: Update, context: Context) -> None:
+    """A composer button: valid only for the current step of this organizer's own composer."""
+    _ = context._
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None and context.person is not None
+    parts = (query.data or "").split(":", 3)
+    state = await _state(context)
+    if state is None or len(parts) < 3 or parts[1] != str(state.version):
+        await query.answer(_("This button is no longer valid."))
+        await _drop_keyboard(query.message)
+        return
+    action, arg = parts[2], parts[3] if len(parts) > 3 else ""
+    await query.answer()
+    chat_id = update.effective_chat.id
+    if action == "cancel":
+        await registration.cancel(session=context.session, person=context.person)
+        await context.session.commit()
+        await _drop_keyboard(query.message)
+        await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
+        return
+    if action in ("send",):
+        await _drop_keyboard(query.message)
+        await _create(update, context, state, scheduled_at=None)
+        return
+    problem = _apply_button(state, action, arg, context)
+    if problem:
+        await context.bot.send_message(chat_id, problem)
+        return
+    await context.session.commit()
+    if action == "toggle" and isinstance(query.message, Message):
+        text, markup = await _question(state, context)
+        await query.edit_message_text(text, reply_markup=markup)
+        await context.session.commit()
+        return
+    await _drop_keyboard(query.message)
+    await _ask(chat_id, state, context)
+
+
+def _apply_button(state: ConversationState, action: str, arg: str, context: Context) -> str | None:
+    """Move the composer along for a button press; a problem text when the press does not fit the step."""
+    _ = context._
+    step = state.step
+    segment = state.data.setdefault("segment", {})
+    if step == "template" and action == "tpl":
+        info = catalog.get_template_info(context.settings.templates.dir, arg, context.locale)
+        if info is None:
+            return _("That template no longer exists.")
+        state.data.update(template=info.name, values={}, value_index=0)
+        _move(state, "value" if info.values else "region")
+    elif step == "region" and action == "region":
+        if arg != "*" and not context.authority.covers(arg):
+            return _("That region is outside your scope.")
+        segment["regions"] = [] if arg == "*" else [arg]
+        _move(state, "category")
+    elif step in ("category", "age") and action == "toggle":
+        allowed = {c.value for c in FigureCategory} if step == "category" else {a.value for a in AgeBracket}
+        if arg not in allowed:
+            return _("Please choose one of the buttons above.")
+        picked = set(state.data.get(step, []))
+        picked ^= {arg}
+        state.data[step] = sorted(picked)
+        state.version += 1
+        registration._changed(state)
+    elif step in ("category", "age") and action == "next":
+        segment["categories" if step == "category" else "age_brackets"] = state.data.get(step, [])
+        _move(state, "age" if step == "category" else "since")
+    elif step == "since" and action == "since":
+        segment["registered_since"] = None
+        _move(state, "preview")
+    elif step == "preview" and action == "schedule":
+        _move(state, "schedule")
+    elif step == "preview" and action == "resegment":
+        state.data["segment"] = {}
+        state.data.pop("category", None)
+        state.data.pop("age", None)
+        _move(state, "region")
+    else:
+        return _("Please choose one of the buttons above.")
+    return None
+
+
+async def on_text(update: Update, context: Context) -> bool:
+    """Typed answers for the composer (values, region codes, dates); False when no composer is open."""
+    _ = context._
+    message = update.effective_message
+    state = await _state(context)
+    if state is None or message is None or message.text is None or update.effective_chat is None:
+        return False
+    if not context.authority.at_least(Role.ORGANIZER):
+        await registration.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
+        await message.reply_text(_("Sorry, only election organizers may do this."))
+        return True
+    chat_id = update.effective_chat.id
+    text = message.text.strip()
+    info = _info(state, context)
+    try:
+        if state.step == "value" and info is not None:
+            spec = info.values[int(state.data.get("value_index", 0))]
+            catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            state.data.setdefault("values", {})[spec.key] = text
+            index = int(state.data.get("value_index", 0)) + 1
+            state.data["value_index"] = index
+            _move(state, "value" if index < len(info.values) else "region")
+        elif state.step == "region":
+            codes = [code.strip() for code in text.replace(";", ",").split(",") if code.strip()]
+            unknown = [c for c in codes if regions.get(c) is None]
+            if not codes or unknown:
+                raise ValueError(
+                    _("Region code {code} is not a Kemendagri code.").format(
+                        code=html.escape((unknown or [text])[0][:20])
+                    )
+                )
+            outside = [c for c in codes if not context.authority.covers(c)]
+            if outside:
+                raise ValueError(_("{code} is outside your scope.").format(code=html.escape(outside[0])))
+            state.data["segment"]["regions"] = codes
+            _move(state, "category")
+        elif state.step == "since":
+            spec = catalog.ValueSpec(key="since", label="", type="date", example="01-01-2029")
+            since = catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            assert isinstance(since, dt.date)
+            state.data["segment"]["registered_since"] = since.isoformat()
+            _move(state, "preview")
+        elif state.step == "schedule":
+            spec = catalog.ValueSpec(key="when", label="", type="datetime", example="20-01-2029 09.00")
+            when = catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            assert isinstance(when, dt.datetime)
+            await _create(update, context, state, scheduled_at=when)
+            return True
+        else:
+            raise ValueError(_("Please choose one of the buttons above."))
+    except ValueError as exc:
+        await message.reply_text(str(exc))
+        return True
+    await context.session.commit()
+    await _ask(chat_id, state, context)
+    return True
+
+
+async def _create(
+    update: Update, context: Context, state: ConversationState, *, scheduled_at: dt.datetime | None
+) -> None:
+    """Write the broadcast with all its deliveries, then let the engine send it."""
+    _ = context._
+    assert context.person is not None and update.effective_chat is not None
+    chat_id = update.effective_chat.id
+    info = _info(state, context)
+    if info is None:
+        await context.bot.send_message(chat_id, _("That template no longer exists."))
+        return
+    try:
+        broadcast = await broadcasts.create(
+            session=context.session,
+            actor=context.person,
+            authority=context.authority,
+            settings=context.settings,
+            info=info,
+            raw_values=state.data.get("values", {}),
+            segment=_segment(state),
+            scheduled_at=scheduled_at,
+        )
+    except BroadcastError as exc:
+        await context.session.rollback()
+        await context.bot.send_message(chat_id, refusal_text(exc, context))
+        return
+    except ValueError as exc:
+        await context.session.rollback()
+        await context.bot.send_message(chat_id, str(exc))
+        return
+    await context.session.delete(state)
+    await context.session.commit()
+    if scheduled_at is not None:
+        await context.bot.send_message(
+            chat_id,
+            _("Scheduled: broadcast #{id} to {count} recipients on {when}.").format(
+                id=broadcast.id,
+                count=i18n.format_number(broadcast.recipient_count, context.locale),
+                when=i18n.format_datetime(scheduled_at, context.settings.tz, context.locale),
+            ),
+        )
+    engine = context.bot_data.delivery
+    if engine is not None:
+        engine.wake()
+
+
+def refusal_text(error: BroadcastError, context: Context) -> str:
+    _ = context._
+    if error.code == "quiet":
+        period = error.details["period"]
+        return _("No broadcast may be sent during {period}, until {end}. Please schedule it for after that.").format(
+            period=html.escape(period.name), end=i18n.format_datetime(period.end, context.settings.tz, context.locale)
+        )
+    texts = {
+        "no_recipients": _("No registered figure who receives messages matches this choice."),
+        "outside_scope": _("Some of the regions are outside your scope."),
+        "schedule_past": _("That time has already passed. Please give a time in the future."),
+        "not_organizer": _("Sorry, only election organizers may do this."),
+        "not_allowed": _("You may only control your own broadcasts."),
+        "wrong_state": _("That is not possible in the broadcast's current state."),
+    }
+    return texts.get(error.code, _("That is not possible."))
+
+
+async def _drop_keyboard(message: object) -> None:
+    if isinstance(message, Message):
+        with suppress(TelegramError):
+            await message.edit_reply_markup(reply_markup=None)
+
+
+# ----------------------------------------------------------------------------------------- control and /status
+
+
+@guarded(Role.ORGANIZER)
+async def control_button(update: Update, context: Context) -> None:
+    """Pause, resume or cancel from the status message; the role and ownership are checked here, every time."""
+    _ = context._
+    query = update.callback_query
+    assert query is not None and context.person is not None
+    parts = (query.data or "").split(":")
+    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ("pause", "resume", "cancel"):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    try:
+        broadcast = await broadcasts.control(
+            session=context.session,
+            person=context.person,
+            authority=context.authority,
+            settings=context.settings,
+            broadcast_id=int(parts[1]),
+            action=parts[2],
+        )
+    except BroadcastError as exc:
+        await context.session.rollback()
+        await query.answer(refusal_text(exc, context), show_alert=True)
+        return
+    await context.session.commit()
+    done = {"pause": _("Paused."), "resume": _("Resumed."), "cancel": _("Cancelled.")}
+    await query.answer(done[parts[2]])
+    assert broadcast.id is not None
+    counts = await broadcasts.outcome_counts(session=context.session, broadcast_id=broadcast.id)
+    text, markup = status_message(broadcast, counts, context.settings, context.locale)
+    if isinstance(query.message, Message):
+        with suppress(TelegramError):
+            await query.message.edit_text(text, reply_markup=markup)
+    if context.bot_data.delivery is not None:
+        context.bot_data.delivery.wake()
+
+
+@guarded(Role.ORGANIZER)
+async def status_command(update: Update, context: Context) -> None:
+    """/status: recent broadcasts with their figures."""
+    _ = context._
+    message = update.effective_message
+    assert message is not None and context.person is not None
+    recent = await broadcasts.recent(session=context.session, person=context.person, authority=context.authority)
+    if not recent:
+        await message.reply_text(_("No broadcasts yet. Start one with /siaran."))
+        return
+    for broadcast in recent[:5]:
+        assert broadcast.id is not None
+        counts = await broadcasts.outcome_counts(session=context.session, broadcast_id=broadcast.id)
+        text, markup = status_message(broadcast, counts, context.settings, context.locale)
+        await message.reply_text(text, reply_markup=markup)
