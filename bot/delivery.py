@@ -130,7 +130,7 @@ class DeliveryEngine:
         """Until STOP is set: recover after a crash, then deliver whatever is due, one broadcast at a time."""
         await self.recover()
         while not stop.is_set():
-            broadcast_id = await self._next_due()
+            broadcast_id = await self.next_due()
             if broadcast_id is None:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -165,7 +165,7 @@ class DeliveryEngine:
             logger.warning("%d deliveries were in flight when the bot stopped: marked uncertain", count)
         return count
 
-    async def _next_due(self) -> int | None:
+    async def next_due(self) -> int | None:
         """The broadcast to work on now; due scheduled ones start (or wait out a quiet period)."""
         now = utcnow()
         period = broadcasts.quiet_period_at(self.settings, now)

@@ -120,7 +120,7 @@ class Harness:
         engine = self.app.bot_data.delivery
         assert engine is not None
         stop = asyncio.Event()
-        while (broadcast_id := await engine._next_due()) is not None:  # noqa: SLF001
+        while (broadcast_id := await engine.next_due()) is not None:
             await engine.deliver(broadcast_id, stop)
 
     def last(self, chat_id: int) -> FakeMessage:

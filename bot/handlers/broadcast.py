@@ -200,7 +200,7 @@ async def _preview(
         now=utcnow(),
     )
     state.data["preview"] = rendered
-    registration._changed(state)
+    registration.mark_changed(state)
     header = _(
         "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
         "stopped messages, blocked the bot or deleted their data are not counted)."
@@ -228,7 +228,7 @@ def _age_name(value: str, context: Context) -> str:
 def _move(state: ConversationState, step: str) -> None:
     state.step = step
     state.version += 1
-    registration._changed(state)
+    registration.mark_changed(state)
 
 
 async def _state(context: Context) -> ConversationState | None:
@@ -301,7 +301,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
         picked ^= {arg}
         state.data[step] = sorted(picked)
         state.version += 1
-        registration._changed(state)
+        registration.mark_changed(state)
     elif step in ("category", "age") and action == "next":
         segment["categories" if step == "category" else "age_brackets"] = state.data.get(step, [])
         _move(state, "age" if step == "category" else "since")

@@ -275,11 +275,11 @@ def _move(state: ConversationState, step: Step) -> None:
     state.version += 1
     state.data.pop("page", None)
     state.data.pop("matches", None)
-    _changed(state)
+    mark_changed(state)
     state.updated_at = utcnow()
 
 
-def _changed(state: ConversationState) -> None:
+def mark_changed(state: ConversationState) -> None:
     """Mark DATA as modified: changes inside a JSON value are invisible to the ORM otherwise."""
     flag_modified(state, "data")
 
@@ -386,7 +386,7 @@ async def answer(
         await session.delete(state)
         return Result(None, finished=Finished.GUARDIAN_DECLINED)
     _store(step, state.data, value)
-    _changed(state)
+    mark_changed(state)
     _move(state, _next(step, state.data))
     return await _arrive(session=session, person=person, result=Result(state))
 
@@ -406,7 +406,7 @@ async def _arrive(*, session: AsyncSession, person: Person, result: Result) -> R
         return await _apply_edit(session=session, person=person, state=state)
     state.data.pop("editing", None)
     state.data.pop("before_edit", None)
-    _changed(state)
+    mark_changed(state)
     return result
 
 
@@ -468,7 +468,7 @@ def _answer_region(state: ConversationState, event: Event, allowed_provinces: Se
     parent = region_parent(state)
     if isinstance(event, Pressed) and event.action == "page":
         state.data["page"] = int(event.arg) if re.fullmatch(r"[0-9]{1,4}", event.arg) else 0
-        _changed(state)
+        mark_changed(state)
         state.version += 1
         return Result(state)
     if isinstance(event, Pressed) and event.action == "pick":
@@ -486,7 +486,7 @@ def _answer_region(state: ConversationState, event: Event, allowed_provinces: Se
         if len(matches) == 1:
             return Result(_choose_region(state, matches[0].code))
         state.data["matches"] = [region.code for region in matches]
-        _changed(state)
+        mark_changed(state)
         state.version += 1
         return Result(state)
     return Result(state, problem=Problem.CHOOSE_BUTTON)
@@ -501,7 +501,7 @@ def _within(code: str, parent: str | None, allowed_provinces: Sequence[str]) -> 
 def _choose_region(state: ConversationState, code: str) -> ConversationState:
     level = region_level(Step(state.step))
     state.data["region_codes"] = [*region_codes(state.data)[: level - 1], code]
-    _changed(state)
+    mark_changed(state)
     _move(state, _next(Step(state.step), state.data))
     return state
 
@@ -553,7 +553,7 @@ async def _answer_summary(*, session: AsyncSession, person: Person, state: Conve
         state.data["editing"] = event.arg
         if event.arg == "region":
             state.data["region_fixed_level"] = 0  # the invitation's region may be changed too
-        _changed(state)
+        mark_changed(state)
         _move(state, first)
         return Result(state)
     if isinstance(event, Pressed) and event.action == "save":
