@@ -271,15 +271,17 @@ class DeliveryEngine:
             await self._report_by_id(broadcast_id)
 
     async def _claim(self, broadcast_id: int, cursor: int, chunk: int, pacer: Pacer) -> list[Recipient] | None:
-        """The next recipients, marked `sending` and committed; [] when some are only waiting; None when done."""
+        """The next recipients, marked `sending` and committed; [] when only skips; None when none are left."""
         async with self.sessions() as session:
             rows = await self._pending(session, broadcast_id, cursor, chunk)
-            if not rows:
-                return None
-            skipped = [r for r in rows if not r.eligible]
-            sendable = [r for r in rows if r.eligible]
-            if sendable:
-                await pacer.take(len(sendable))
+        if not rows:
+            return None
+        skipped = [r for r in rows if not r.eligible]
+        sendable = [r for r in rows if r.eligible]
+        if sendable:
+            # Wait for the pacer before marking, with no transaction open: what is marked goes out at once.
+            await pacer.take(len(sendable))
+        async with self.sessions() as session:
             connection = await session.connection()
             now = utcnow()
             if skipped:
@@ -295,7 +297,7 @@ class DeliveryEngine:
                     .values(status=DeliveryStatus.SENDING, attempts=col(Delivery.attempts) + 1, updated_at=now)
                 )
             await session.commit()
-        return sendable if sendable else []
+        return sendable
 
     @staticmethod
     async def _pending(session: AsyncSession, broadcast_id: int, cursor: int, limit: int) -> list[Recipient]:
@@ -331,14 +333,16 @@ class DeliveryEngine:
 
     async def _send(self, recipient: Recipient, context: _SendContext) -> None:
         try:
-            self._outcomes.append(await self._attempt(recipient, context))
+            # Awaited first: flush() swaps the list, so `self._outcomes` must be looked up after the send.
+            outcome = await self._attempt(recipient, context)
         except Exception as exc:  # never lose an outcome: an unexpected error is reported, not swallowed
             logger.exception("delivery %s: unexpected error", recipient.delivery_id)
-            self._outcomes.append(
-                Outcome(recipient.delivery_id, DeliveryStatus.UNCERTAIN, recipient.attempts + 1, error=repr(exc)[:200])
+            outcome = Outcome(
+                recipient.delivery_id, DeliveryStatus.UNCERTAIN, recipient.attempts + 1, error=repr(exc)[:200]
             )
         finally:
             context.slots.release()
+        self._outcomes.append(outcome)
 
     async def _attempt(self, recipient: Recipient, context: _SendContext) -> Outcome:
         """Send to one recipient, retrying only what provably did not reach Telegram or was refused with 429."""
@@ -421,13 +425,23 @@ class DeliveryEngine:
     async def _flush_forever(self) -> None:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
-            await self.flush()
+            try:
+                await self.flush()
+            except Exception:
+                logger.exception("could not record delivery outcomes; retrying")
 
     async def flush(self) -> None:
-        """Write the outcomes gathered so far in one batched statement."""
+        """Write the outcomes gathered so far in one batched statement; kept for the next try if that fails."""
         if not self._outcomes:
             return
         outcomes, self._outcomes = self._outcomes, []
+        try:
+            await self._write(outcomes)
+        except BaseException:
+            self._outcomes[:0] = outcomes
+            raise
+
+    async def _write(self, outcomes: list[Outcome]) -> None:
         now = utcnow()
         async with self.sessions() as session:
             connection = await session.connection()
@@ -477,12 +491,24 @@ class DeliveryEngine:
         return BroadcastStatus.PAUSED
 
     async def _finish(self, broadcast_id: int) -> None:
+        """Nothing pending and nothing of ours in flight: close the broadcast with its final report."""
         async with self.sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             assert broadcast is not None
+            if self._outcomes:
+                return  # outcomes not yet recorded (the database refused them): the next pass ends it
+            connection = await session.connection()
+            # Every request of this process has answered and been recorded, so a row still marked
+            # `sending` has an outcome nobody can know: uncertain, never resent.
+            await connection.execute(
+                sa.update(Delivery)
+                .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.UNCERTAIN, error="outcome unknown", updated_at=utcnow())
+            )
             counts = await broadcasts.outcome_counts(session=session, broadcast_id=broadcast_id)
-            if counts[DeliveryStatus.PENDING] or counts[DeliveryStatus.SENDING]:
-                return  # something is still open (e.g. claimed by a previous run): the next pass ends it
+            if counts[DeliveryStatus.PENDING]:
+                await session.commit()
+                return
             broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
             session.add(broadcast)
             await audit.record(

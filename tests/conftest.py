@@ -123,6 +123,12 @@ class Harness:
         while (broadcast_id := await engine.next_due()) is not None:
             await engine.deliver(broadcast_id, stop)
 
+    def use_settings(self, settings: Settings) -> None:
+        """Swap the settings the bot and its delivery engine read (e.g. to put a quiet period around now)."""
+        self.app.bot_data.settings = settings
+        if self.app.bot_data.delivery is not None:
+            self.app.bot_data.delivery.settings = settings
+
     def last(self, chat_id: int) -> FakeMessage:
         message = self.fake.last_message(chat_id)
         assert message is not None, f"the bot sent nothing to {chat_id}"

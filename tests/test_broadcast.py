@@ -1,0 +1,366 @@
+"""Broadcasts through the fake Bot API: composing, scope, preview, scheduling, control, 429s, blocked
+recipients, quiet periods and recovery after a crash."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlmodel import col, select
+
+from bot.config import Settings
+from bot.services import roles
+from models import (
+    AuditEvent,
+    Broadcast,
+    BroadcastStatus,
+    Delivery,
+    DeliveryStatus,
+    Figure,
+    Person,
+    Role,
+    utcnow,
+)
+from tests.conftest import ADMIN_ID, Harness
+from tests.faketg.core import FakeMessage
+
+ORGANIZER = 500
+OTHER_ORGANIZER = 501
+
+
+async def make_figures(
+    harness: Harness, first_id: int, count: int, region_code: str = "63.71.05.1003", **fields: Any
+) -> list[int]:
+    """COUNT registered figures (Telegram users FIRST_ID, FIRST_ID+1, ...) straight into the database."""
+    ids = list(range(first_id, first_id + count))
+    async with harness.app.bot_data.sessions() as session:
+        for user_id in ids:
+            harness.fake.user(user_id, f"Tokoh{user_id}")
+            person = Person(telegram_id=user_id, first_name=f"Tokoh{user_id}", language_code="id")
+            session.add(person)
+            await session.flush()
+            values = {"category": "tokoh_pemuda", "age_bracket": "26-40", **fields}
+            session.add(
+                Figure(
+                    person_id=person.id,
+                    full_name=f"Tokoh Nomor {chr(65 + user_id % 26)}",
+                    region_code=region_code,
+                    consent_version="test",
+                    **values,
+                )
+            )
+        await session.commit()
+    return ids
+
+
+async def make_organizer(harness: Harness, user_id: int, *codes: str) -> None:
+    harness.fake.user(user_id, "Petugas", username=f"petugas_{user_id}")
+    async with harness.app.bot_data.sessions() as session:
+        person = Person(telegram_id=user_id, first_name="Petugas", username=f"petugas_{user_id}", language_code="id")
+        session.add(person)
+        await session.flush()
+        await roles.grant(session=session, actor=person, subject=person, role=Role.ORGANIZER, region_codes=codes)
+        await session.commit()
+
+
+def _buttons_message(harness: Harness, user_id: int) -> FakeMessage:
+    return next(m for m in reversed(harness.fake.chat(user_id).messages) if m.buttons())
+
+
+async def tap(harness: Harness, user_id: int, label: str) -> None:
+    await harness.press(user_id, _buttons_message(harness, user_id), label)
+
+
+async def compose_invitation(harness: Harness, user_id: int, region_button: str) -> None:
+    """/siaran up to the preview: the socialization invitation, to REGION_BUTTON, everyone in it."""
+    await harness.send(user_id, "/siaran")
+    await tap(harness, user_id, "Undangan sosialisasi")
+    await harness.send(user_id, "Aula Kantor Kelurahan Mawar")
+    await harness.send(user_id, "Senin, 21 Januari 2030")
+    await harness.send(user_id, "09.00 WITA")
+    await tap(harness, user_id, region_button)
+    await tap(harness, user_id, "Lanjut ›")
+    await tap(harness, user_id, "Lanjut ›")
+    await tap(harness, user_id, "Semua, kapan pun mendaftar")
+
+
+async def _broadcasts(harness: Harness) -> list[Broadcast]:
+    async with harness.app.bot_data.sessions() as session:
+        return list((await session.exec(select(Broadcast).order_by(col(Broadcast.id)))).all())
+
+
+async def _outcomes(harness: Harness, broadcast_id: int) -> dict[str, int]:
+    async with harness.app.bot_data.sessions() as session:
+        rows = (await session.exec(select(Delivery.status).where(Delivery.broadcast_id == broadcast_id))).all()
+    counts: dict[str, int] = {}
+    for status in rows:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _received(harness: Harness, user_ids: list[int], needle: str) -> list[int]:
+    """How many messages containing NEEDLE each user received."""
+    return [sum(needle in text for text in harness.fake.sent_texts(user_id)) for user_id in user_ids]
+
+
+async def test_organizer_composes_previews_and_sends_within_scope(harness: Harness) -> None:
+    await make_organizer(harness, ORGANIZER, "63.71")
+    inside = await make_figures(harness, 1000, 6, "63.71.05.1003")
+    outside = await make_figures(harness, 2000, 3, "63.72.01.1001")
+    await harness.send(ORGANIZER, "/siaran")
+    await tap(harness, ORGANIZER, "Undangan sosialisasi")
+    assert "Tempat kegiatan" in harness.last(ORGANIZER).shown
+    await harness.send(ORGANIZER, "Aula Kantor Kelurahan Mawar")
+    [problem] = await harness.send(ORGANIZER, "31-02-2030")
+    assert "Tanggal itu tidak ada" in problem.shown
+    await harness.send(ORGANIZER, "Senin, 21 Januari 2030")
+    [problem] = await harness.send(ORGANIZER, "jam sembilan")
+    assert "Jam tidak dikenali" in problem.shown
+    await harness.send(ORGANIZER, "09.00 WITA")
+    region_question = harness.last(ORGANIZER)
+    assert [b["text"] for b in region_question.buttons()][:2] == ["Kota Banjarmasin (63.71)", "Seluruh wilayah saya"]
+    [problem] = await harness.send(ORGANIZER, "63.72")
+    assert "di luar wilayah kewenangan Anda" in problem.shown
+    await harness.send(ORGANIZER, "63.71.05")
+    await tap(harness, ORGANIZER, "Tokoh pemuda")
+    assert "✓ Tokoh pemuda" in [b["text"] for b in _buttons_message(harness, ORGANIZER).buttons()]
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Semua, kapan pun mendaftar")
+    preview, header = harness.fake.chat(ORGANIZER).messages[-2:]
+    assert "Aula Kantor Kelurahan Mawar" in preview.shown
+    assert "Senin, 21 Januari 2030" in preview.shown
+    assert "Tokoh Nomor" in preview.shown
+    assert "Jumlah penerima: 6" in header.shown
+    await tap(harness, ORGANIZER, "📨 Kirim sekarang")
+    [broadcast] = await _broadcasts(harness)
+    assert (broadcast.recipient_count, broadcast.status) == (6, BroadcastStatus.RUNNING)
+    await harness.deliver()
+    assert _received(harness, inside, "Aula Kantor Kelurahan Mawar") == [1] * 6
+    assert _received(harness, outside, "Aula Kantor Kelurahan Mawar") == [0] * 3
+    assert await _outcomes(harness, broadcast.id or 0) == {"sent": 6}
+    status = harness.fake.chat(ORGANIZER).find(_status_message_id(await _broadcasts(harness)))
+    assert status is not None
+    assert "Terkirim: 6" in status.shown
+    assert "selesai" in status.shown
+    assert status.buttons() == []
+    async with harness.app.bot_data.sessions() as session:
+        actions = [e.action for e in (await session.exec(select(AuditEvent))).all()]
+        create = (await session.exec(select(AuditEvent).where(AuditEvent.action == "broadcast.create"))).one()
+    assert {"broadcast.create", "broadcast.start", "broadcast.finish"} <= set(actions)
+    assert create.details["template_version"] == broadcast.template_version
+    assert create.details["recipients"] == 6
+    assert create.details["segment"]["regions"] == ["63.71.05"]
+
+
+def _status_message_id(broadcasts: list[Broadcast]) -> int:
+    message_id = broadcasts[-1].status_message_id
+    assert message_id is not None
+    return message_id
+
+
+async def test_figures_cannot_broadcast_and_organizers_stay_in_scope(harness: Harness) -> None:
+    await make_figures(harness, 1100, 1)
+    [refused] = await harness.send(1100, "/siaran")
+    assert "hanya penyelenggara pemilu" in refused.shown
+    [refused] = await harness.send(1100, "/status")
+    assert "hanya penyelenggara pemilu" in refused.shown
+    await make_organizer(harness, ORGANIZER, "63.72")
+    await make_figures(harness, 1200, 4, "63.71.05.1003")
+    await harness.send(ORGANIZER, "/siaran")
+    await tap(harness, ORGANIZER, "Undangan sosialisasi")
+    await harness.send(ORGANIZER, "Balai Desa")
+    await harness.send(ORGANIZER, "21-01-2030")
+    await harness.send(ORGANIZER, "09.00")
+    # A forged region button for Banjarmasin (outside the organizer's Banjarbaru scope).
+    question = harness.last(ORGANIZER)
+    version = question.buttons()[0]["callback_data"].split(":")[1]
+    await harness.press_data(ORGANIZER, question, f"sx:{version}:region:63.71")
+    assert "di luar wilayah kewenangan Anda" in harness.last(ORGANIZER).shown
+    await tap(harness, ORGANIZER, "Seluruh wilayah saya")
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Semua, kapan pun mendaftar")
+    assert "Tidak ada tokoh terdaftar" in harness.last(ORGANIZER).shown
+    assert await _broadcasts(harness) == []
+
+
+async def test_scheduling_in_the_organizers_time_zone(harness: Harness) -> None:
+    await make_organizer(harness, ORGANIZER, "63")
+    recipients = await make_figures(harness, 1300, 3)
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await tap(harness, ORGANIZER, "🕒 Jadwalkan")
+    [problem] = await harness.send(ORGANIZER, "01-01-2020 09.00")
+    assert "sudah lewat" in problem.shown
+    [problem] = await harness.send(ORGANIZER, "12-02-2029 09.00")
+    assert "Masa tenang Pemilu 2029" in problem.shown
+    [confirmation] = await harness.send(ORGANIZER, "20-01-2030 08.30")
+    assert "Terjadwal: siaran #1 kepada 3 penerima pada Minggu, 20 Januari 2030 pukul 08.30 WITA" in confirmation.shown
+    [broadcast] = await _broadcasts(harness)
+    assert broadcast.scheduled_at == dt.datetime(2030, 1, 20, 0, 30, tzinfo=dt.UTC)
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [0, 0, 0]  # not due yet
+    async with harness.app.bot_data.sessions() as session:
+        stored = await session.get(Broadcast, broadcast.id)
+        assert stored is not None
+        stored.scheduled_at = utcnow() - dt.timedelta(seconds=1)
+        session.add(stored)
+        await session.commit()
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [1, 1, 1]
+
+
+async def test_pause_resume_cancel_and_forged_control(harness: Harness) -> None:
+    await make_organizer(harness, ORGANIZER, "63")
+    await make_organizer(harness, OTHER_ORGANIZER, "63")
+    recipients = await make_figures(harness, 1400, 5)
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await tap(harness, ORGANIZER, "📨 Kirim sekarang")
+    [broadcast] = await _broadcasts(harness)
+    # Another organizer forges the pause button of this broadcast.
+    await harness.send(OTHER_ORGANIZER, "/bantuan")
+    own = harness.last(OTHER_ORGANIZER)
+    await harness.press_data(OTHER_ORGANIZER, own, f"bc:{broadcast.id}:pause")
+    assert "hanya dapat mengatur siaran Anda sendiri" in harness.fake.callback_answers[-1]["text"]
+    # The owner pauses from /status; delivery then sends nothing.
+    [status] = await harness.send(ORGANIZER, "/status")
+    await harness.press(ORGANIZER, status, "Jeda")
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [0] * 5
+    assert (await _broadcasts(harness))[0].status == BroadcastStatus.PAUSED
+    [status] = await harness.send(ORGANIZER, "/status")
+    assert "Dijeda oleh penyelenggara" in status.shown
+    await harness.press(ORGANIZER, status, "Lanjutkan")
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [1] * 5
+    # A second broadcast, cancelled before delivery: every recipient is accounted for as skipped.
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await tap(harness, ORGANIZER, "📨 Kirim sekarang")
+    status, _first = await harness.send(ORGANIZER, "/status")  # newest first
+    assert status.shown.startswith("Siaran #2")
+    cancel_data = next(b["callback_data"] for b in status.buttons() if b["text"] == "Batal")
+    await harness.press(ORGANIZER, status, "Batal")
+    await harness.deliver()
+    second = (await _broadcasts(harness))[1]
+    assert second.status == BroadcastStatus.CANCELLED
+    assert await _outcomes(harness, second.id or 0) == {"skipped": 5}
+    assert _received(harness, recipients, "Aula") == [1] * 5
+    await harness.press_data(ORGANIZER, status, cancel_data)  # a stale button on a cancelled broadcast
+    assert "tidak dapat dilakukan" in harness.fake.callback_answers[-1]["text"]
+
+
+async def test_a_429_storm_is_waited_out_and_nothing_is_sent_twice(harness: Harness) -> None:
+    recipients = await make_figures(harness, 1500, 8)
+    harness.fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1, times=3)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [1] * 8
+    [broadcast] = await _broadcasts(harness)
+    assert await _outcomes(harness, broadcast.id or 0) == {"sent": 8}
+
+
+async def test_blocked_recipients_are_reported_and_marked_unreachable(harness: Harness) -> None:
+    recipients = await make_figures(harness, 1600, 40)
+    blocked = recipients[::20]  # 5%
+    for user_id in blocked:
+        harness.fake.block(user_id)
+    harness.fake.deactivate(recipients[7])
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    await harness.deliver()
+    [broadcast] = await _broadcasts(harness)
+    assert await _outcomes(harness, broadcast.id or 0) == {"sent": 37, "blocked": 2, "deactivated": 1}
+    async with harness.app.bot_data.sessions() as session:
+        unreachable = (
+            await session.exec(
+                select(Person.telegram_id)
+                .join(Figure, col(Figure.person_id) == col(Person.id))
+                .where(col(Figure.unreachable_since).is_not(None))
+            )
+        ).all()
+    assert sorted(unreachable) == sorted([*blocked, recipients[7]])
+    # The next broadcast does not count them.
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    assert "Jumlah penerima: 37" in harness.last(ADMIN_ID).shown
+
+
+async def test_opted_out_after_composing_is_skipped(harness: Harness) -> None:
+    recipients = await make_figures(harness, 1700, 3)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    await harness.send(recipients[0], "/berhenti")
+    await harness.deliver()
+    [broadcast] = await _broadcasts(harness)
+    assert await _outcomes(harness, broadcast.id or 0) == {"sent": 2, "skipped": 1}
+    assert _received(harness, recipients, "Aula") == [0, 1, 1]
+
+
+def _quiet_now(settings: Settings, *, starts_in: dt.timedelta = dt.timedelta(hours=-1)) -> Settings:
+    data = settings.model_dump()
+    now = utcnow()
+    data["broadcast"]["quiet_periods"] = [
+        {"name": "Masa tenang uji", "start": now + starts_in, "end": now + starts_in + dt.timedelta(hours=3)}
+    ]
+    return Settings.model_validate(data)
+
+
+async def test_quiet_periods(harness: Harness) -> None:
+    recipients = await make_figures(harness, 1800, 2)
+    normal = harness.app.bot_data.settings
+    quiet = _quiet_now(normal)
+    # 1. Nothing can be confirmed inside a quiet period.
+    harness.use_settings(quiet)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    assert "Tidak ada siaran yang boleh dikirim selama Masa tenang uji" in harness.last(ADMIN_ID).shown
+    assert await _broadcasts(harness) == []
+    # 2. A running broadcast pauses itself when one begins, and says why.
+    harness.use_settings(normal)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    harness.use_settings(quiet)
+    await harness.deliver()
+    [running] = await _broadcasts(harness)
+    assert (running.status, running.pause_reason) == (BroadcastStatus.PAUSED, "quiet")
+    assert any("berhenti sementara dengan sendirinya: Masa tenang uji" in t for t in harness.fake.sent_texts(ADMIN_ID))
+    assert _received(harness, recipients, "Aula") == [0, 0]
+    [status] = await harness.send(ADMIN_ID, "/status")
+    await harness.press(ADMIN_ID, status, "Lanjutkan")
+    assert "Masa tenang uji" in harness.fake.callback_answers[-1]["text"]
+    # 3. A scheduled one due inside it waits until the end, and the organizer is told.
+    async with harness.app.bot_data.sessions() as session:
+        stored = await session.get(Broadcast, running.id)
+        assert stored is not None
+        stored.status, stored.scheduled_at = BroadcastStatus.SCHEDULED, utcnow() - dt.timedelta(minutes=1)
+        session.add(stored)
+        await session.commit()
+    await harness.deliver()
+    [waiting] = await _broadcasts(harness)
+    assert waiting.status == BroadcastStatus.SCHEDULED
+    assert waiting.scheduled_at == quiet.broadcast.quiet_periods[0].end
+    assert any("setelah masa tenang berakhir" in t for t in harness.fake.sent_texts(ADMIN_ID))
+    harness.use_settings(normal)
+
+
+async def test_recovery_marks_in_flight_deliveries_uncertain_and_never_resends_them(harness: Harness) -> None:
+    recipients = await make_figures(harness, 1900, 6)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    [broadcast] = await _broadcasts(harness)
+    async with harness.app.bot_data.sessions() as session:
+        rows = (await session.exec(select(Delivery).order_by(col(Delivery.id)))).all()
+        for row in rows[:2]:  # as a crash would leave them: marked, request maybe sent
+            row.status = DeliveryStatus.SENDING
+            session.add(row)
+        await session.commit()
+    engine = harness.app.bot_data.delivery
+    assert engine is not None
+    assert await engine.recover() == 2
+    await harness.deliver()
+    counts = await _outcomes(harness, broadcast.id or 0)
+    assert counts == {"uncertain": 2, "sent": 4}
+    assert sum(counts.values()) == broadcast.recipient_count
+    assert _received(harness, recipients, "Aula") == [0, 0, 1, 1, 1, 1]
+    [status] = await harness.send(ADMIN_ID, "/status")
+    assert "Tidak pasti: 2" in status.shown
