@@ -9,7 +9,7 @@ import signal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, Update
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
@@ -18,7 +18,7 @@ from telegram.request import BaseRequest
 from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, current_session
-from bot.delivery import DeliveryEngine
+from bot.delivery import BroadcastBot, DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
@@ -80,7 +80,7 @@ def build_application(
 
 
 def attach_delivery(
-    app: Application[Any, Any, Any, Any, BotData, Any], settings: Settings, sender: Bot
+    app: Application[Any, Any, Any, Any, BotData, Any], settings: Settings, sender: BroadcastBot
 ) -> DeliveryEngine:
     """The broadcast engine for APP: it sends through SENDER and reports through the application's bot."""
     bot_data: BotData = app.bot_data
@@ -91,7 +91,7 @@ def attach_delivery(
     return engine
 
 
-def sender_bot(settings: Settings, token: str) -> Bot:
+def sender_bot(settings: Settings, token: str) -> BroadcastBot:
     """A Bot for broadcasting only: aiohttp underneath (hundreds of requests in flight), paced by the engine."""
     request = AiohttpRequest(
         connection_pool_size=settings.broadcast.max_in_flight,
@@ -99,7 +99,7 @@ def sender_bot(settings: Settings, token: str) -> Bot:
         connect_timeout=10.0,
         pool_timeout=30.0,
     )
-    return Bot(
+    return BroadcastBot(
         token, base_url=settings.telegram.base_url, base_file_url=settings.telegram.base_file_url, request=request
     )
 

@@ -16,12 +16,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, Update
+from telegram import Update
 from telegram.ext import Application
 
 from bot import db
 from bot.app import attach_delivery, build_application
 from bot.config import Settings, load_settings
+from bot.delivery import BroadcastBot
 from tests.faketg import FakeRequest, FakeTelegram
 from tests.faketg.core import FakeMessage
 
@@ -145,7 +146,7 @@ async def harness(fake: FakeTelegram, settings: Settings, engine: AsyncEngine) -
     app = build_application(
         settings, fake.token, engine, request=FakeRequest(fake), get_updates_request=FakeRequest(fake)
     )
-    sender = Bot(fake.token, request=FakeRequest(fake))
+    sender = BroadcastBot(fake.token, request=FakeRequest(fake))
     attach_delivery(app, settings, sender)
     await app.initialize()
     await sender.initialize()

@@ -30,9 +30,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate-limit", type=int, default=None, help="sends per second across all chats")
     parser.add_argument("--per-chat-rate-limit", type=int, default=None, help="sends per second per chat")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before answering")
+    parser.add_argument("--paid-rate-limit", type=int, default=1000, help="paid broadcasts per second, 0 = off")
+    parser.add_argument("--auto-users", action="store_true", help="treat unknown positive chat ids as users")
     args = parser.parse_args(argv)
     fake = FakeTelegram(args.token)
-    fake.configure(rate_limit=args.rate_limit, per_chat_rate_limit=args.per_chat_rate_limit, latency=args.latency)
+    fake.configure(
+        rate_limit=args.rate_limit,
+        per_chat_rate_limit=args.per_chat_rate_limit,
+        latency=args.latency,
+        paid_rate_limit=args.paid_rate_limit or None,
+        auto_users=args.auto_users,
+    )
     asyncio.run(serve(fake, args.host, args.port))
 
 

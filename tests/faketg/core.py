@@ -352,6 +352,8 @@ class Config:
     paid_rate_limit: int | None = 1000
     latency: float = 0.0
     latency_for: dict[str, float] = field(default_factory=dict)
+    # Benchmarks: a positive chat id nobody created is a user who has started the bot (no setup calls needed).
+    auto_users: bool = False
 
 
 @dataclass
@@ -796,6 +798,13 @@ class FakeTelegram:
         self.requests.append(record)
         key = record.method.lower()
         delay = next((v for k, v in self.config.latency_for.items() if k.lower() == key), self.config.latency)
+        # Telegram counts a request against its limits when it arrives, whatever happens to it afterwards.
+        throttled: BotApiError | None = None
+        if entry is not None and TOKEN_RE.match(token) and token == self.token:
+            try:
+                self._apply_rate_limits(entry[0], _normalize(params))
+            except BotApiError as err:
+                throttled = err
         if delay > 0:
             await asyncio.sleep(delay)
         try:
@@ -807,7 +816,8 @@ class FakeTelegram:
                 raise BotApiError(404, "Not Found: method not found")
             record.params = _normalize(params)
             self._apply_faults(record.method, record.params)
-            self._apply_rate_limits(record.method, record.params)
+            if throttled is not None:
+                raise throttled
             body: JSON = {"ok": True, "result": await entry[1](self, record.params, files or {})}
             record.status = 200
         except BotApiError as err:
@@ -859,6 +869,9 @@ class FakeTelegram:
             if isinstance(chat_id, int)
             else next((c for c in self.chats.values() if c.user and f"@{c.user.username}" == chat_id), None)
         )
+        if chat is None and self.config.auto_users and isinstance(chat_id, int) and chat_id > 0:
+            self.user(chat_id, "Tokoh")
+            chat = self.chats[chat_id]
         if chat is None:
             raise bad_request("chat not found")
         if sending and chat.user is not None:
