@@ -33,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
     db_commands.add_parser("current", parents=[common], help="list migrations not yet applied")
+
+    templates = commands.add_parser("templates", parents=[common], help="message templates")
+    template_commands = templates.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
+    template_commands.add_parser(
+        "check", parents=[common], help="render every template with sample data and report what Telegram would refuse"
+    )
     return parser
 
 
@@ -82,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(getattr(args, "config", None))
         if args.command == "run":
             return _run(settings, args.webhook)
+        if args.command == "templates":
+            from bot.catalog import main_check
+
+            return main_check(settings.templates.dir)
         return _db(settings, args.db_command)
     except SettingsError as exc:
         return _fail(str(exc))

@@ -364,3 +364,49 @@ async def test_recovery_marks_in_flight_deliveries_uncertain_and_never_resends_t
     assert _received(harness, recipients, "Aula") == [0, 0, 1, 1, 1, 1]
     [status] = await harness.send(ADMIN_ID, "/status")
     assert "Tidak pasti: 2" in status.shown
+
+
+async def test_paid_broadcasts_set_the_flag_on_every_message(harness: Harness) -> None:
+    recipients = await make_figures(harness, 2100, 3)
+    data = harness.app.bot_data.settings.model_dump()
+    data["broadcast"]["allow_paid_broadcast"] = True
+    harness.use_settings(Settings.model_validate(data))
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    await harness.deliver()
+    sent = [c for c in harness.fake.calls("sendMessage") if c["chat_id"] in recipients]
+    assert len(sent) == 3
+    assert all(c["allow_paid_broadcast"] is True for c in sent)
+    [broadcast] = await _broadcasts(harness)
+    assert broadcast.paid
+
+
+async def test_templates_list_and_preview(harness: Harness) -> None:
+    await make_organizer(harness, ORGANIZER, "63")
+    [listing] = await harness.send(ORGANIZER, "/templat")
+    for name in ("sambutan", "undangan_sosialisasi", "ayo_ke_tps", "tolak_politik_uang", "lawan_hoaks", "terima_kasih"):
+        assert name in listing.shown
+    await harness.press(ORGANIZER, listing, "Ayo ke TPS!")
+    assert "TPS" in harness.last(ORGANIZER).shown
+    title, preview = await harness.send(ORGANIZER, "/templates lawan_hoaks")
+    assert "pratinjau dengan data contoh" in title.shown
+    assert "hoaks" in preview.shown.lower()
+    [missing] = await harness.send(ORGANIZER, "/templat tidak_ada")
+    assert "Tidak ada templat bernama tidak_ada" in missing.shown
+    await make_figures(harness, 2200, 1)
+    [refused] = await harness.send(2200, "/templat")
+    assert "hanya penyelenggara pemilu" in refused.shown
+
+
+async def test_stale_and_typed_answers_in_the_composer(harness: Harness) -> None:
+    await make_figures(harness, 2300, 2)
+    await harness.send(ADMIN_ID, "/siaran")
+    first = harness.last(ADMIN_ID)
+    [again] = await harness.send(ADMIN_ID, "kirim saja")  # typed where a button is expected
+    assert "pilih salah satu tombol" in again.shown
+    await harness.send(ADMIN_ID, "/broadcast")  # starting over makes the first menu stale
+    await harness.press(ADMIN_ID, first, "Undangan sosialisasi")
+    assert harness.fake.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    await tap(harness, ADMIN_ID, "Batal")
+    assert "Siaran dibatalkan" in harness.last(ADMIN_ID).shown
+    assert await _broadcasts(harness) == []

@@ -99,7 +99,13 @@ async def broadcast_command(update: Update, context: Context) -> None:
     assert context.person is not None and update.effective_chat is not None
     await registration.cancel(session=context.session, person=context.person)
     assert context.person.id is not None
-    state = ConversationState(person_id=context.person.id, flow=FLOW, step="template", data={"segment": {}})
+    state = ConversationState(
+        person_id=context.person.id,
+        flow=FLOW,
+        step="template",
+        version=registration.new_version(),
+        data={"segment": {}},
+    )
     context.session.add(state)
     await context.session.commit()
     await _ask(update.effective_chat.id, state, context)
