@@ -205,6 +205,9 @@ class Broadcast(SQLModel, table=True):
     created_at: dt.datetime = _timestamp()
     started_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     finished_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # The delivery engine working on it, and when it last said so (a lease: a silent engine has died).
+    worker: str | None = Field(default=None, max_length=36)
+    worker_seen_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # The organizer's self-updating status message.
     status_chat_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
     status_message_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))

@@ -196,6 +196,7 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
             await stop.wait()
             logger.info("stopping: finishing the updates already received and the messages in flight")
         finally:
+            stop.set()  # also when starting failed: the delivery engine must not wait for a stop that never comes
             if delivery is not None:
                 await delivery
             await sender.sender.shutdown()

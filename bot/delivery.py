@@ -15,12 +15,14 @@ import html
 import logging
 import math
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
@@ -31,8 +33,8 @@ from bot import catalog, i18n
 from bot.config import Settings
 from bot.render import Renderer
 from bot.request import NotSent
-from bot.services import audit, broadcasts
-from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure, Person, utcnow
+from bot.services import audit, broadcasts, roles
+from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure, Person, Role, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,8 @@ FLUSH_SECONDS = 0.2
 CONTROL_CHECK_SECONDS = 1.0
 IDLE_SECONDS = 1.0
 PER_CHAT_GAP = 1.0  # Telegram: at most one message per second to one chat.
+LEASE_SECONDS = 10.0  # an engine silent this long has died: another may take its broadcast over
+MAX_THROTTLED = 100  # 429 answers for one delivery before it is reported failed
 BAR_WIDTH = 10
 
 
@@ -149,6 +153,7 @@ class DeliveryEngine:
         self.sender = sender
         self.notifier = notifier
         self.renderer = renderer
+        self.worker = uuid.uuid4().hex
         self._wake = asyncio.Event()
         self._outcomes: list[Outcome] = []
         self._last_sent: dict[int, float] = {}
@@ -158,8 +163,7 @@ class DeliveryEngine:
         self._wake.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until STOP is set: recover after a crash, then deliver whatever is due, one broadcast at a time."""
-        await self.recover()
+        """Until STOP is set, deliver whatever is due, one broadcast at a time."""
         while not stop.is_set():
             broadcast_id = await self.next_due()
             if broadcast_id is None:
@@ -181,50 +185,107 @@ class DeliveryEngine:
             for waiter in waiters:
                 waiter.cancel()
 
-    async def recover(self) -> int:
-        """Rows left `sending` by a crash: their outcome is unknown, so they are uncertain, never resent."""
+    # ------------------------------------------------------------------------------------- the lease
+
+    def _free(self, now: dt.datetime) -> ColumnElement[bool]:
+        """Broadcasts nobody else is working on: no worker, this engine, or a worker silent for too long."""
+        return sa.or_(
+            col(Broadcast.worker).is_(None),
+            col(Broadcast.worker) == self.worker,
+            col(Broadcast.worker_seen_at) < now - dt.timedelta(seconds=LEASE_SECONDS),
+        )
+
+    async def _take(self, session: AsyncSession, broadcast: Broadcast) -> bool:
+        """Take BROADCAST for this engine; a previous worker's rows still `sending` become uncertain."""
+        now = utcnow()
+        connection = await session.connection()
+        previous = broadcast.worker
+        taken = await connection.execute(
+            sa.update(Broadcast)
+            .where(col(Broadcast.id) == broadcast.id, self._free(now))
+            .values(worker=self.worker, worker_seen_at=now)
+        )
+        if taken.rowcount != 1:
+            await session.rollback()
+            return False
+        if previous != self.worker:
+            # Whoever marked these died before recording an outcome: the message may or may not have gone.
+            recovered = await connection.execute(
+                sa.update(Delivery)
+                .where(col(Delivery.broadcast_id) == broadcast.id, col(Delivery.status) == DeliveryStatus.SENDING)
+                .values(status=DeliveryStatus.UNCERTAIN, error="outcome unknown after a restart", updated_at=now)
+            )
+            if recovered.rowcount:
+                logger.warning(
+                    "broadcast %s: %d deliveries were in flight when the bot stopped: marked uncertain",
+                    broadcast.id,
+                    recovered.rowcount,
+                )
+        await session.commit()
+        await session.refresh(broadcast)
+        return True
+
+    async def _heartbeat(self, broadcast_id: int) -> BroadcastStatus | None:
+        """Renew the lease and read the status; None when another engine holds the broadcast now."""
         async with self.sessions() as session:
             connection = await session.connection()
-            result = await connection.execute(
-                sa.update(Delivery)
-                .where(col(Delivery.status) == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.UNCERTAIN, error="outcome unknown after a restart", updated_at=utcnow())
+            renewed = await connection.execute(
+                sa.update(Broadcast)
+                .where(col(Broadcast.id) == broadcast_id, col(Broadcast.worker) == self.worker)
+                .values(worker_seen_at=utcnow())
+            )
+            broadcast = await session.get(Broadcast, broadcast_id)
+            await session.commit()
+        if renewed.rowcount != 1 or broadcast is None:
+            return None
+        return BroadcastStatus(broadcast.status)
+
+    async def _release(self, broadcast_id: int) -> None:
+        async with self.sessions() as session:
+            connection = await session.connection()
+            await connection.execute(
+                sa.update(Broadcast)
+                .where(col(Broadcast.id) == broadcast_id, col(Broadcast.worker) == self.worker)
+                .values(worker=None, worker_seen_at=None)
             )
             await session.commit()
-        count = max(result.rowcount or 0, 0)
-        if count:
-            logger.warning("%d deliveries were in flight when the bot stopped: marked uncertain", count)
-        return count
+
+    # ------------------------------------------------------------------------------------- choosing work
 
     async def next_due(self) -> int | None:
-        """The broadcast to work on now; due scheduled ones start (or wait out a quiet period)."""
+        """The broadcast to work on now (taken for this engine); due scheduled ones start or wait out a quiet
+        period."""
         now = utcnow()
         period = broadcasts.quiet_period_at(self.settings, now)
         async with self.sessions() as session:
             running = (
                 await session.exec(
-                    select(Broadcast).where(Broadcast.status == BroadcastStatus.RUNNING).order_by(col(Broadcast.id))
+                    select(Broadcast)
+                    .where(Broadcast.status == BroadcastStatus.RUNNING, self._free(now))
+                    .order_by(col(Broadcast.id))
                 )
             ).first()
-            if running is not None:
+            if running is not None and await self._take(session, running):
                 if period is None:
                     return running.id
-                running.status, running.pause_reason = BroadcastStatus.PAUSED, "quiet"
-                session.add(running)
-                await session.commit()
-                await self._report(session, running, notice="quiet_paused")
+                await self._pause(session, running, "quiet", notice="quiet_paused")
                 return None
             due = (
                 await session.exec(
                     select(Broadcast)
-                    .where(Broadcast.status == BroadcastStatus.SCHEDULED, col(Broadcast.scheduled_at) <= now)
+                    .where(
+                        Broadcast.status == BroadcastStatus.SCHEDULED,
+                        col(Broadcast.scheduled_at) <= now,
+                        self._free(now),
+                    )
                     .order_by(col(Broadcast.scheduled_at))
                 )
             ).first()
-            if due is None:
+            if due is None or not await self._take(session, due):
                 return None
             if period is not None:
                 due.scheduled_at = period.end
+                due.worker = due.worker_seen_at = None
                 session.add(due)
                 await session.commit()
                 await self._report(session, due, notice="quiet_postponed")
@@ -234,58 +295,83 @@ class DeliveryEngine:
             await session.commit()
             return due.id
 
+    async def _pause(self, session: AsyncSession, broadcast: Broadcast, reason: str, *, notice: str) -> None:
+        """Pause for a reason of the engine's own (quiet period, changed template or role), and say so."""
+        broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, reason
+        broadcast.worker = broadcast.worker_seen_at = None
+        session.add(broadcast)
+        await audit.record(
+            session=session, action="broadcast.pause", actor_person_id=None, broadcast=broadcast.id, reason=reason
+        )
+        await session.commit()
+        await self._report(session, broadcast, notice=notice)
+
+    async def _still_allowed(self, session: AsyncSession, broadcast: Broadcast) -> bool:
+        """The creator still holds the role and the regions the broadcast was composed under."""
+        creator = await session.get(Person, broadcast.created_by) if broadcast.created_by else None
+        if creator is None:
+            return False
+        authority = await roles.authority_of(
+            session=session, person=creator, bootstrap_admins=self.settings.roles.bootstrap_admins
+        )
+        scope = broadcast.segment.get("scope", [])
+        if scope == ["*"]:
+            return authority.role is Role.ADMIN
+        return authority.at_least(Role.ORGANIZER) and all(authority.covers(code) for code in scope)
+
+    # ------------------------------------------------------------------------------------- sending
+
     async def deliver(self, broadcast_id: int, stop: asyncio.Event) -> None:
-        """Send one broadcast until it is done, paused, cancelled, in a quiet period, or the bot stops."""
+        """Send one broadcast (already taken by next_due) until it is done, paused, cancelled, in a quiet
+        period, or the bot stops."""
         async with self.sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             assert broadcast is not None
             info = catalog.get_template_info(self.settings.templates.dir, broadcast.template)
             if info is None or info.version != broadcast.template_version:
-                broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, "template_changed"
-                session.add(broadcast)
-                await session.commit()
-                await self._report(session, broadcast, notice="template_changed")
+                await self._pause(session, broadcast, "template_changed", notice="template_changed")
+                return
+            if not await self._still_allowed(session, broadcast):
+                await self._pause(session, broadcast, "role_changed", notice="role_changed")
                 return
             values = broadcasts.parse_values(info, broadcast.values, self.settings)
             if broadcast.started_at is None:
                 broadcast.started_at = utcnow()
                 session.add(broadcast)
+                await audit.record(
+                    session=session, action="broadcast.start", actor_person_id=None, broadcast=broadcast.id
+                )
                 await session.commit()
-                await audit_start(session, broadcast)
             paid = broadcast.paid
             await self._report(session, broadcast)
         rate = self.settings.broadcast.paid_rate_per_second if paid else self.settings.broadcast.rate_per_second
-        # Claim only what goes out within a tenth of a second, and at most a quarter of the requests allowed
-        # in flight (so claims overlap answers): after a crash at most that many rows are uncertain. The
-        # pacer then lets them out one by one, in bursts of at most 50 ms of sending.
         in_flight = self.settings.broadcast.max_in_flight
-        chunk = max(1, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
-        pacer = Pacer(rate, burst=max(1, math.ceil(rate / 20)))
+        # Rows are read a tenth of a second ahead, but marked `sending` only in bursts of 50 ms of sending,
+        # just before their requests go out: after a crash, uncertain rows are those in flight, hardly more.
+        burst = max(1, math.ceil(rate / 20))
+        chunk = max(burst, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
+        pacer = Pacer(rate, burst=burst)
         slots = asyncio.Semaphore(in_flight)
         tasks: set[asyncio.Task[None]] = set()
         flusher = asyncio.create_task(self._flush_forever())
         context = _SendContext(broadcast_id, info.name, values, paid, pacer, slots, utcnow())
         last_control = last_report = time.monotonic()
-        state = BroadcastStatus.RUNNING
-
-        async def claim_after(cursor: int) -> list[Recipient] | None:
-            for _ in range(chunk):  # room for a whole chunk first: nothing claimed waits for a slot
-                await slots.acquire()
-            batch = await self._claim(broadcast_id, cursor, chunk)
-            for _ in range(chunk - len(batch or ())):
-                slots.release()
-            return batch
-
-        # The next chunk is claimed while the current one goes out, so the pacer never waits for the database.
-        next_batch = asyncio.create_task(claim_after(0))
+        state: BroadcastStatus | None = BroadcastStatus.RUNNING
+        cursor = 0
+        reading = asyncio.create_task(self._read(broadcast_id, cursor, chunk))
         report: asyncio.Task[None] | None = None
         try:
             while not stop.is_set():
-                if time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
+                if self._wake.is_set() or time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
+                    self._wake.clear()
                     last_control = time.monotonic()
-                    state = await self._current_status(broadcast_id)
+                    state = await self._heartbeat(broadcast_id)
                     if state is BroadcastStatus.RUNNING and broadcasts.quiet_period_at(self.settings, utcnow()):
-                        state = await self._pause_for_quiet(broadcast_id)
+                        async with self.sessions() as session:
+                            running = await session.get(Broadcast, broadcast_id)
+                            assert running is not None
+                            await self._pause(session, running, "quiet", notice="quiet_paused")
+                        state = BroadcastStatus.PAUSED
                     if state is not BroadcastStatus.RUNNING:
                         break
                 if time.monotonic() - last_report >= self.settings.broadcast.status_interval_seconds:
@@ -293,23 +379,39 @@ class DeliveryEngine:
                     last_report = time.monotonic()
                     if report is None or report.done():
                         report = asyncio.create_task(self._report_by_id(broadcast_id))
-                batch = await next_batch
-                if batch is None:
+                rows = await reading
+                if not rows:
                     break
-                next_batch = asyncio.create_task(claim_after(batch[-1].delivery_id if batch else 0))
+                reading = asyncio.create_task(self._read(broadcast_id, rows[-1].delivery_id, chunk))
                 context.now = utcnow()
-                for recipient in batch:
-                    await pacer.take(1)
-                    task = asyncio.create_task(self._send(recipient, context))
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                await self._skip([r for r in rows if not r.eligible])
+                sendable = [r for r in rows if r.eligible]
+                for start in range(0, len(sendable), burst):
+                    if self._wake.is_set() or stop.is_set():
+                        break  # look at the controls now; the rest of the chunk is still pending
+                    group = sendable[start : start + burst]
+                    for _ in group:  # room for the whole burst first: nothing marked waits for a slot
+                        await slots.acquire()
+                    await pacer.take(len(group))
+                    marked = await self._mark_sending(group)
+                    for recipient in group:
+                        if recipient.delivery_id not in marked:
+                            slots.release()  # cancelled or taken meanwhile: not ours to send
+                            continue
+                        task = asyncio.create_task(self._send(recipient, context))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    cursor = group[-1].delivery_id
+                else:
+                    continue
+                reading.cancel()  # read again from where the sending stopped
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reading
+                reading = asyncio.create_task(self._read(broadcast_id, cursor, chunk))
         finally:
-            # A chunk claimed but not sent (paused, cancelled, stopping) goes back to pending: it never left.
-            unsent = await next_batch if not next_batch.cancelled() else None
-            if unsent:
-                await self._unclaim(unsent)
-                for _ in unsent:
-                    slots.release()
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reading
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
             if report is not None:
@@ -318,46 +420,51 @@ class DeliveryEngine:
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
             await self.flush()
-        if not stop.is_set() and state is BroadcastStatus.RUNNING:
+        if state is BroadcastStatus.RUNNING and not stop.is_set():
             await self._finish(broadcast_id)
+        elif state is BroadcastStatus.CANCELLED:
+            await self._close_cancelled(broadcast_id)
         else:
             await self._report_by_id(broadcast_id)
+        if state is not None:
+            await self._release(broadcast_id)
 
-    async def _claim(self, broadcast_id: int, cursor: int, chunk: int) -> list[Recipient] | None:
-        """The next recipients, marked `sending` and committed; [] when only skips; None when none are left."""
+    async def _read(self, broadcast_id: int, cursor: int, limit: int) -> list[Recipient]:
         async with self.sessions() as session:
-            rows = await self._pending(session, broadcast_id, cursor, chunk)
-        if not rows:
-            return None
-        skipped = [r for r in rows if not r.eligible]
-        sendable = [r for r in rows if r.eligible]
-        async with self.sessions() as session:
-            connection = await session.connection()
-            now = utcnow()
-            if skipped:
-                await connection.execute(
-                    sa.update(Delivery)
-                    .where(col(Delivery.id).in_([r.delivery_id for r in skipped]))
-                    .values(status=DeliveryStatus.SKIPPED, error="opted out or deleted before sending", updated_at=now)
-                )
-            if sendable:
-                await connection.execute(
-                    sa.update(Delivery)
-                    .where(col(Delivery.id).in_([r.delivery_id for r in sendable]))
-                    .values(status=DeliveryStatus.SENDING, attempts=col(Delivery.attempts) + 1, updated_at=now)
-                )
-            await session.commit()
-        return sendable
+            return await self._pending(session, broadcast_id, cursor, limit)
 
-    async def _unclaim(self, recipients: list[Recipient]) -> None:
+    async def _skip(self, recipients: list[Recipient]) -> None:
+        """Recipients who stopped messages or deleted their data after the broadcast was composed."""
+        if not recipients:
+            return
         async with self.sessions() as session:
             connection = await session.connection()
             await connection.execute(
                 sa.update(Delivery)
-                .where(col(Delivery.id).in_([r.delivery_id for r in recipients]))
-                .values(status=DeliveryStatus.PENDING, attempts=col(Delivery.attempts) - 1)
+                .where(
+                    col(Delivery.id).in_([r.delivery_id for r in recipients]),
+                    col(Delivery.status) == DeliveryStatus.PENDING,
+                )
+                .values(status=DeliveryStatus.SKIPPED, error="opted out or deleted before sending", updated_at=utcnow())
             )
             await session.commit()
+
+    async def _mark_sending(self, recipients: list[Recipient]) -> set[int]:
+        """Mark RECIPIENTS `sending` and commit, before any request; only rows still pending are marked."""
+        async with self.sessions() as session:
+            connection = await session.connection()
+            result = await connection.execute(
+                sa.update(Delivery)
+                .where(
+                    col(Delivery.id).in_([r.delivery_id for r in recipients]),
+                    col(Delivery.status) == DeliveryStatus.PENDING,
+                )
+                .values(status=DeliveryStatus.SENDING, attempts=col(Delivery.attempts) + 1, updated_at=utcnow())
+                .returning(col(Delivery.id))
+            )
+            marked = {row[0] for row in result.all() if row[0] is not None}
+            await session.commit()
+        return marked
 
     @staticmethod
     async def _pending(session: AsyncSession, broadcast_id: int, cursor: int, limit: int) -> list[Recipient]:
@@ -422,7 +529,7 @@ class DeliveryEngine:
             )
         except Exception as exc:
             return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=f"render: {exc}"[:200])
-        backoff = 0.5
+        backoff, throttled = 0.5, 0
         while True:
             await self._space_per_chat(recipient.chat_id)
             try:
@@ -430,11 +537,10 @@ class DeliveryEngine:
                 return Outcome(recipient.delivery_id, DeliveryStatus.SENT, attempts, message_id=message_id)
             except RetryAfter as exc:
                 # Refused, so not delivered: wait as told, then the same delivery again.
-                wait = _seconds(exc.retry_after)
-                context.pacer.hold(wait)
-                if attempts >= self.settings.broadcast.max_attempts:
+                context.pacer.hold(_seconds(exc.retry_after))
+                throttled += 1
+                if throttled > MAX_THROTTLED:
                     return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error="too many requests")
-                attempts += 1
                 await context.pacer.take(1)
             except Forbidden as exc:
                 status = DeliveryStatus.DEACTIVATED if "deactivated" in exc.message else DeliveryStatus.BLOCKED
@@ -463,6 +569,7 @@ class DeliveryEngine:
                 attempts += 1
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
+                await context.pacer.take(1)
             except TelegramError as exc:
                 return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=exc.message[:200])
 
@@ -529,51 +636,57 @@ class DeliveryEngine:
                 )
             await session.commit()
 
-    async def _current_status(self, broadcast_id: int) -> BroadcastStatus:
-        async with self.sessions() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            return BroadcastStatus(broadcast.status) if broadcast else BroadcastStatus.CANCELLED
-
-    async def _pause_for_quiet(self, broadcast_id: int) -> BroadcastStatus:
-        async with self.sessions() as session:
-            broadcast = await session.get(Broadcast, broadcast_id)
-            assert broadcast is not None
-            broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, "quiet"
-            session.add(broadcast)
-            await session.commit()
-            await self._report(session, broadcast, notice="quiet_paused")
-        return BroadcastStatus.PAUSED
-
     async def _finish(self, broadcast_id: int) -> None:
         """Nothing pending and nothing of ours in flight: close the broadcast with its final report."""
+        if self._outcomes:
+            return  # outcomes not yet recorded (the database refused them): the next pass ends it
         async with self.sessions() as session:
             broadcast = await session.get(Broadcast, broadcast_id)
             assert broadcast is not None
-            if self._outcomes:
-                return  # outcomes not yet recorded (the database refused them): the next pass ends it
             connection = await session.connection()
-            # Every request of this process has answered and been recorded, so a row still marked
-            # `sending` has an outcome nobody can know: uncertain, never resent.
+            counts = await broadcasts.outcome_counts(session=session, broadcast_id=broadcast_id)
+            if counts[DeliveryStatus.PENDING] or counts[DeliveryStatus.SENDING]:
+                return
+            # Only a broadcast still running becomes done: a cancel or pause that came meanwhile stands.
+            closed = await connection.execute(
+                sa.update(Broadcast)
+                .where(col(Broadcast.id) == broadcast_id, col(Broadcast.status) == BroadcastStatus.RUNNING)
+                .values(status=BroadcastStatus.DONE, finished_at=utcnow())
+            )
+            if closed.rowcount == 1:
+                await audit.record(
+                    session=session,
+                    action="broadcast.finish",
+                    actor_person_id=None,
+                    broadcast=broadcast_id,
+                    counts={k: v for k, v in counts.items() if v},
+                )
+            await session.commit()
+            await session.refresh(broadcast)
+            await self._report(session, broadcast, counts=counts)
+
+    async def _close_cancelled(self, broadcast_id: int) -> None:
+        """A cancelled broadcast: what was still pending is skipped; record the final counts."""
+        async with self.sessions() as session:
+            connection = await session.connection()
             await connection.execute(
                 sa.update(Delivery)
-                .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == DeliveryStatus.SENDING)
-                .values(status=DeliveryStatus.UNCERTAIN, error="outcome unknown", updated_at=utcnow())
+                .where(col(Delivery.broadcast_id) == broadcast_id, col(Delivery.status) == DeliveryStatus.PENDING)
+                .values(status=DeliveryStatus.SKIPPED, error="cancelled", updated_at=utcnow())
             )
             counts = await broadcasts.outcome_counts(session=session, broadcast_id=broadcast_id)
-            if counts[DeliveryStatus.PENDING]:
-                await session.commit()
-                return
-            broadcast.status, broadcast.finished_at = BroadcastStatus.DONE, utcnow()
-            session.add(broadcast)
             await audit.record(
                 session=session,
                 action="broadcast.finish",
                 actor_person_id=None,
                 broadcast=broadcast_id,
+                status=BroadcastStatus.CANCELLED.value,
                 counts={k: v for k, v in counts.items() if v},
             )
             await session.commit()
-            await self._report(session, broadcast, counts=counts)
+            broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is not None:
+                await self._report(session, broadcast, counts=counts)
 
     async def _report_by_id(self, broadcast_id: int) -> None:
         async with self.sessions() as session:
@@ -684,6 +797,7 @@ def status_message(
         reasons = {
             "quiet": _("Paused for the quiet period (masa tenang)."),
             "template_changed": _("Paused: the template changed after the broadcast was composed."),
+            "role_changed": _("Paused: the organizer's role or regions have changed."),
         }
         lines.append(reasons.get(broadcast.pause_reason or "", _("Paused by an organizer.")))
     buttons = []
@@ -714,6 +828,10 @@ def notice_text(notice: str, broadcast: Broadcast, settings: Settings, locale: s
         "template_changed": _(
             "Broadcast #{id} was paused because its template changed after it was composed. Cancel it and "
             "compose it again with /siaran."
+        ),
+        "role_changed": _(
+            "Broadcast #{id} was paused because the role or regions of the organizer who composed it have "
+            "changed. An admin can resume or cancel it."
         ),
     }
     return texts[notice].format(id=broadcast.id, period=name, end=end)

@@ -146,7 +146,8 @@ def _countdown(ctx: JinjaContext, value: dt.date) -> str:
 
 
 class Renderer:
-    """Renders templates/<lang>/<name>, falling back to templates/id/<name>; compiled templates are cached."""
+    """Renders templates/<lang>/<name>, falling back to templates/id/<name>; compiled templates are cached and
+    compiled again when their file changes."""
 
     def __init__(self, templates_dir: Path, *, default_tz: ZoneInfo) -> None:
         self.templates_dir = templates_dir
@@ -157,7 +158,7 @@ class Renderer:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
-            auto_reload=False,
+            auto_reload=True,
         )
         self.env.filters.update(
             date=_date, datetime=_datetime, time=_time, number=_number, duration=_duration, countdown=_countdown

@@ -3,12 +3,14 @@ recipients, quiet periods and recovery after a crash."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
 from sqlmodel import col, select
 
 from bot.config import Settings
+from bot.delivery import DeliveryEngine
 from bot.services import roles
 from models import (
     AuditEvent,
@@ -224,12 +226,12 @@ async def test_pause_resume_cancel_and_forged_control(harness: Harness) -> None:
     assert "hanya dapat mengatur siaran Anda sendiri" in harness.fake.callback_answers[-1]["text"]
     # The owner pauses from /status; delivery then sends nothing.
     [status] = await harness.send(ORGANIZER, "/status")
-    await harness.press(ORGANIZER, status, "Jeda")
+    await harness.press(ORGANIZER, status, "Hentikan sementara")
     await harness.deliver()
     assert _received(harness, recipients, "Aula") == [0] * 5
     assert (await _broadcasts(harness))[0].status == BroadcastStatus.PAUSED
     [status] = await harness.send(ORGANIZER, "/status")
-    assert "Dijeda oleh penyelenggara" in status.shown
+    assert "Dihentikan sementara oleh penyelenggara" in status.shown
     await harness.press(ORGANIZER, status, "Lanjutkan")
     await harness.deliver()
     assert _received(harness, recipients, "Aula") == [1] * 5
@@ -349,14 +351,24 @@ async def test_recovery_marks_in_flight_deliveries_uncertain_and_never_resends_t
     await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
     [broadcast] = await _broadcasts(harness)
     async with harness.app.bot_data.sessions() as session:
+        # As a crash leaves it: an engine that took the broadcast, marked two rows, and fell silent.
+        stored = await session.get(Broadcast, broadcast.id)
+        assert stored is not None
+        stored.worker, stored.worker_seen_at = "dead-engine", utcnow() - dt.timedelta(seconds=5)
+        session.add(stored)
         rows = (await session.exec(select(Delivery).order_by(col(Delivery.id)))).all()
-        for row in rows[:2]:  # as a crash would leave them: marked, request maybe sent
+        for row in rows[:2]:
             row.status = DeliveryStatus.SENDING
             session.add(row)
         await session.commit()
-    engine = harness.app.bot_data.delivery
-    assert engine is not None
-    assert await engine.recover() == 2
+    await harness.deliver()
+    assert _received(harness, recipients, "Aula") == [0] * 6  # its lease is not over yet: hands off
+    async with harness.app.bot_data.sessions() as session:
+        stored = await session.get(Broadcast, broadcast.id)
+        assert stored is not None
+        stored.worker_seen_at = utcnow() - dt.timedelta(seconds=60)
+        session.add(stored)
+        await session.commit()
     await harness.deliver()
     counts = await _outcomes(harness, broadcast.id or 0)
     assert counts == {"uncertain": 2, "sent": 4}
@@ -364,6 +376,78 @@ async def test_recovery_marks_in_flight_deliveries_uncertain_and_never_resends_t
     assert _received(harness, recipients, "Aula") == [0, 0, 1, 1, 1, 1]
     [status] = await harness.send(ADMIN_ID, "/status")
     assert "Tidak pasti: 2" in status.shown
+
+
+async def test_two_engines_never_send_twice(harness: Harness) -> None:
+    recipients = await make_figures(harness, 2400, 40)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    first = harness.app.bot_data.delivery
+    assert first is not None
+    second = DeliveryEngine(
+        settings=first.settings,
+        sessions=first.sessions,
+        sender=first.sender,
+        notifier=first.notifier,
+        renderer=first.renderer,
+    )
+    stop = asyncio.Event()
+
+    async def work(engine: DeliveryEngine) -> None:
+        while (broadcast_id := await engine.next_due()) is not None:
+            await engine.deliver(broadcast_id, stop)
+
+    await asyncio.gather(work(first), work(second))
+    assert _received(harness, recipients, "Aula") == [1] * 40
+    [broadcast] = await _broadcasts(harness)
+    assert await _outcomes(harness, broadcast.id or 0) == {"sent": 40}
+
+
+async def test_cancel_while_sending_stops_and_adds_up(harness: Harness) -> None:
+    recipients = await make_figures(harness, 2500, 60)
+    harness.fake.configure(latency=0.02)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    sending = asyncio.create_task(harness.deliver())
+    await harness.fake.wait_for(lambda: sum(_received(harness, recipients, "Aula")) >= 10, timeout=10)
+    [status] = await harness.send(ADMIN_ID, "/status")
+    await harness.press(ADMIN_ID, status, "Batal")
+    await sending
+    [broadcast] = await _broadcasts(harness)
+    counts = await _outcomes(harness, broadcast.id or 0)
+    assert broadcast.status == BroadcastStatus.CANCELLED
+    assert set(counts) == {"sent", "skipped"}
+    assert sum(counts.values()) == 60
+    assert counts["sent"] == sum(_received(harness, recipients, "Aula")) < 60
+    async with harness.app.bot_data.sessions() as session:
+        final = (await session.exec(select(AuditEvent).where(AuditEvent.action == "broadcast.finish"))).one()
+    assert final.details["status"] == "cancelled"
+    assert final.details["counts"] == counts
+
+
+async def test_send_is_refused_before_the_preview(harness: Harness) -> None:
+    await make_figures(harness, 2600, 2)
+    await harness.send(ADMIN_ID, "/siaran")
+    await tap(harness, ADMIN_ID, "Undangan sosialisasi")
+    await harness.send(ADMIN_ID, "Balai Desa")
+    await harness.send(ADMIN_ID, "21-01-2030")
+    [past] = await harness.send(ADMIN_ID, "01-01-2001")  # no: the time question comes next
+    assert "Jam tidak dikenali" in past.shown
+    await harness.send(ADMIN_ID, "09.00")
+    question = harness.last(ADMIN_ID)
+    version = question.buttons()[0]["callback_data"].split(":")[1]
+    await harness.press_data(ADMIN_ID, question, f"sx:{version}:send")
+    assert "pilih salah satu tombol" in harness.last(ADMIN_ID).shown
+    assert await _broadcasts(harness) == []
+
+
+async def test_past_event_dates_are_refused(harness: Harness) -> None:
+    await make_figures(harness, 2700, 1)
+    await harness.send(ADMIN_ID, "/siaran")
+    await tap(harness, ADMIN_ID, "Undangan sosialisasi")
+    await harness.send(ADMIN_ID, "Balai Desa")
+    [problem] = await harness.send(ADMIN_ID, "01-01-2001")
+    assert "Tanggal itu sudah lewat" in problem.shown
 
 
 async def test_paid_broadcasts_set_the_flag_on_every_message(harness: Harness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -128,15 +129,17 @@ def test_time_of_day_keeps_its_zone_and_datetime_follows_the_reader(tmp_path: Pa
     )
 
 
-def test_compiled_templates_are_cached(tmp_path: Path) -> None:
+def test_compiled_templates_are_cached_until_the_file_changes(tmp_path: Path) -> None:
     (tmp_path / "id").mkdir()
     path = tmp_path / "id" / "a.html"
     path.write_text("satu")
     renderer = Renderer(tmp_path, default_tz=WITA)
     assert renderer.render("a.html", {}) == "satu"
+    compiled = renderer.env.get_template("id/a.html")
+    assert renderer.env.get_template("id/a.html") is compiled  # compiled once, not per message
     path.write_text("dua")
-    assert renderer.render("a.html", {}) == "satu"
-    renderer.clear_cache()
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 5))
+    # An edited template is what the preview and the delivery engine (after its version check) use.
     assert renderer.render("a.html", {}) == "dua"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from contextlib import suppress
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
@@ -14,6 +15,7 @@ from bot.context import Context
 from bot.delivery import status_message
 from bot.handlers.access import guarded
 from bot.handlers.registration import age_label, category_label
+from bot.render import timezone_for_region, zone_label
 from bot.services import broadcasts, registration
 from bot.services.broadcasts import BroadcastError, Segment
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
@@ -168,7 +170,7 @@ async def _question(state: ConversationState, context: Context) -> tuple[str, In
         return text, InlineKeyboardMarkup([[_button(state, _("All, whenever they registered"), "since")], cancel_row])
     if step == "schedule":
         text = _("When should it be sent? Type the date and time in {zone}, for example 20-01-2029 09.00.").format(
-            zone=html.escape(context.settings.locale.timezone)
+            zone=zone_label(organizer_tz(context))
         )
         return text, InlineKeyboardMarkup([cancel_row])
     return await _preview(state, context, info)
@@ -206,6 +208,7 @@ async def _preview(
         now=utcnow(),
     )
     state.data["preview"] = rendered
+    state.data["template_version"] = info.version  # what the organizer saw is what gets sent
     registration.mark_changed(state)
     header = _(
         "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
@@ -216,6 +219,22 @@ async def _preview(
         [_button(state, _("Change recipients"), "resegment"), _button(state, _("Cancel"), "cancel")],
     ]
     return header, InlineKeyboardMarkup(keyboard)
+
+
+def organizer_tz(context: Context) -> ZoneInfo:
+    """The organizer's own time zone (by the province of their first region); the office's for admins."""
+    scopes = context.authority.scopes
+    if context.authority.role is Role.ORGANIZER and scopes:
+        return timezone_for_region(scopes[0])
+    return context.settings.tz
+
+
+def _check_not_past(value: object, tz: ZoneInfo, _: i18n.Gettext) -> None:
+    now = utcnow()
+    if isinstance(value, dt.datetime) and value < now:
+        raise ValueError(_("That time has already passed. Please give a time in the future."))
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < now.astimezone(tz).date():
+        raise ValueError(_("That date has already passed. Please give a date from today on."))
 
 
 def _region_name(code: str) -> str:
@@ -265,7 +284,7 @@ async def on_button(update: Update, context: Context) -> None:
         await _drop_keyboard(query.message)
         await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
         return
-    if action in ("send",):
+    if action == "send" and state.step == "preview":
         await _drop_keyboard(query.message)
         await _create(update, context, state, scheduled_at=None)
         return
@@ -343,7 +362,8 @@ async def on_text(update: Update, context: Context) -> bool:
     try:
         if state.step == "value" and info is not None:
             spec = info.values[int(state.data.get("value_index", 0))]
-            catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            tz = organizer_tz(context)
+            _check_not_past(catalog.parse_value(spec, text, tz, gettext=_), tz, _)
             state.data.setdefault("values", {})[spec.key] = text
             index = int(state.data.get("value_index", 0)) + 1
             state.data["value_index"] = index
@@ -370,7 +390,7 @@ async def on_text(update: Update, context: Context) -> bool:
             _move(state, "preview")
         elif state.step == "schedule":
             spec = catalog.ValueSpec(key="when", label="", type="datetime", example="20-01-2029 09.00")
-            when = catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            when = catalog.parse_value(spec, text, organizer_tz(context), gettext=_)
             assert isinstance(when, dt.datetime)
             await _create(update, context, state, scheduled_at=when)
             return True
@@ -394,6 +414,12 @@ async def _create(
     info = _info(state, context)
     if info is None:
         await context.bot.send_message(chat_id, _("That template no longer exists."))
+        return
+    if info.version != state.data.get("template_version"):
+        await context.bot.send_message(chat_id, _("The template has changed since the preview. Please check it again."))
+        _move(state, "preview")
+        await context.session.commit()
+        await _ask(chat_id, state, context)
         return
     try:
         broadcast = await broadcasts.create(
@@ -422,7 +448,7 @@ async def _create(
             _("Scheduled: broadcast #{id} to {count} recipients on {when}.").format(
                 id=broadcast.id,
                 count=i18n.format_number(broadcast.recipient_count, context.locale),
-                when=i18n.format_datetime(scheduled_at, context.settings.tz, context.locale),
+                when=i18n.format_datetime(scheduled_at, organizer_tz(context), context.locale),
             ),
         )
     engine = context.bot_data.delivery

@@ -120,6 +120,9 @@ async def sample_recipient(
 
 def parse_values(info: catalog.TemplateInfo, raw: dict[str, str], settings: Settings) -> dict[str, Any]:
     """The organizer's typed values, parsed as the template's metadata says (ValueError with a message)."""
+    missing = [spec.label for spec in info.values if spec.key not in raw]
+    if missing:
+        raise ValueError(f"missing values: {', '.join(missing)}")
     return {spec.key: catalog.parse_value(spec, raw[spec.key], settings.tz) for spec in info.values}
 
 
@@ -166,12 +169,14 @@ async def create(
         raise BroadcastError("quiet", period=period)
     if scheduled_at is not None and scheduled_at <= now:
         raise BroadcastError("schedule_past")
+    # The creator's scope when composing: the engine pauses the broadcast if the creator loses any of it.
+    scope = ["*"] if authority.role is Role.ADMIN else list(authority.scopes)
     broadcast = Broadcast(
         created_by=actor.id,
         template=info.name,
         template_version=info.version,
         values=raw_values,
-        segment=segment.to_dict(),
+        segment={**segment.to_dict(), "scope": scope},
         status=BroadcastStatus.SCHEDULED if scheduled_at else BroadcastStatus.RUNNING,
         paid=settings.broadcast.allow_paid_broadcast,
         scheduled_at=scheduled_at,

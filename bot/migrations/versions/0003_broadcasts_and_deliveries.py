@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("created_at", models.UTCDateTime(), nullable=False),
         sa.Column("started_at", models.UTCDateTime(), nullable=True),
         sa.Column("finished_at", models.UTCDateTime(), nullable=True),
+        sa.Column("worker", sqlmodel.sql.sqltypes.AutoString(length=36), nullable=True),
+        sa.Column("worker_seen_at", models.UTCDateTime(), nullable=True),
         sa.Column("status_chat_id", sa.BigInteger(), nullable=True),
         sa.Column("status_message_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(["created_by"], ["person.id"], ondelete="SET NULL"),
