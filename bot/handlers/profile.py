@@ -52,37 +52,33 @@ async def profile_button(update: Update, context: Context) -> None:
     await ask(context, update.effective_chat.id, state)
 
 
-@guarded()
-async def stop_command(update: Update, context: Context) -> None:
-    """/berhenti: stop receiving broadcasts; the data stays until deleted."""
-    _ = context._
+async def _set_opt_in(update: Update, context: Context, *, opt_in: bool, confirmation: str) -> None:
     assert context.person is not None and update.effective_message is not None
-    figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=False)
+    figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=opt_in)
     if figure is None:
         await update.effective_message.reply_text(_not_registered(context))
         return
     await context.session.commit()
-    await update.effective_message.reply_text(
-        _(
-            "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
-            "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
-        )
+    await update.effective_message.reply_text(confirmation)
+
+
+@guarded()
+async def stop_command(update: Update, context: Context) -> None:
+    """/berhenti: stop receiving broadcasts; the data stays until deleted."""
+    confirmation = context._(
+        "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
+        "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
     )
+    await _set_opt_in(update, context, opt_in=False, confirmation=confirmation)
 
 
 @guarded()
 async def resume_command(update: Update, context: Context) -> None:
     """/lanjut: receive broadcasts again."""
-    _ = context._
-    assert context.person is not None and update.effective_message is not None
-    figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=True)
-    if figure is None:
-        await update.effective_message.reply_text(_not_registered(context))
-        return
-    await context.session.commit()
-    await update.effective_message.reply_text(
-        _("Thank you! You will receive socialization messages from Rangkul again. Type /berhenti to stop.")
+    confirmation = context._(
+        "Thank you! You will receive socialization messages from Rangkul again. Type /berhenti to stop."
     )
+    await _set_opt_in(update, context, opt_in=True, confirmation=confirmation)
 
 
 @guarded()
