@@ -125,6 +125,7 @@ async def run(args: argparse.Namespace) -> None:
     url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     data = load_settings(ROOT / "settings.toml", environ={}).model_dump()
     data["database"]["url"] = url
+    data["roles"]["bootstrap_admins"] = [ORGANIZER]  # the broadcast is composed by an admin
     data["broadcast"].update(
         rate_per_second=args.rate or 25,
         allow_paid_broadcast=args.paid,

@@ -198,8 +198,10 @@ class DeliveryEngine:
     async def _take(self, session: AsyncSession, broadcast: Broadcast) -> bool:
         """Take BROADCAST for this engine; a previous worker's rows still `sending` become uncertain."""
         now = utcnow()
-        connection = await session.connection()
         previous = broadcast.worker
+        # End the read first: in SQLite a read transaction cannot become a write once others have written.
+        await session.commit()
+        connection = await session.connection()
         taken = await connection.execute(
             sa.update(Broadcast)
             .where(col(Broadcast.id) == broadcast.id, self._free(now))
@@ -348,7 +350,7 @@ class DeliveryEngine:
         in_flight = self.settings.broadcast.max_in_flight
         # Rows are read a tenth of a second ahead, but marked `sending` only in bursts of 50 ms of sending,
         # just before their requests go out: after a crash, uncertain rows are those in flight, hardly more.
-        burst = max(1, math.ceil(rate / 20))
+        burst = max(1, min(math.ceil(rate / 20), in_flight // 4))
         chunk = max(burst, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
         pacer = Pacer(rate, burst=burst)
         slots = asyncio.Semaphore(in_flight)
@@ -419,7 +421,14 @@ class DeliveryEngine:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
-            await self.flush()
+            for attempt in range(3):
+                try:
+                    await self.flush()
+                    break
+                except Exception:
+                    if attempt == 2:
+                        raise  # kept in memory: the next pass writes them
+                    await asyncio.sleep(1.0)
         if state is BroadcastStatus.RUNNING and not stop.is_set():
             await self._finish(broadcast_id)
         elif state is BroadcastStatus.CANCELLED:
@@ -704,6 +713,7 @@ class DeliveryEngine:
         locale = i18n.negotiate(organizer.language_code, self.settings.locale.default)
         counts = counts or await broadcasts.outcome_counts(session=session, broadcast_id=broadcast.id)
         text, markup = status_message(broadcast, counts, self.settings, locale)
+        await session.commit()  # no read transaction held open across the network calls below
         try:
             if notice:
                 await self.notifier.send_message(
