@@ -222,6 +222,8 @@ async def test_pause_resume_cancel_and_forged_control(harness: Harness) -> None:
     # Another organizer forges the pause button of this broadcast.
     await harness.send(OTHER_ORGANIZER, "/bantuan")
     own = harness.last(OTHER_ORGANIZER)
+    await harness.press_data(OTHER_ORGANIZER, own, "bc:²:pause")  # forged, not even a number
+    assert "sudah tidak berlaku" in harness.fake.callback_answers[-1]["text"]
     await harness.press_data(OTHER_ORGANIZER, own, f"bc:{broadcast.id}:pause")
     assert "hanya dapat mengatur siaran Anda sendiri" in harness.fake.callback_answers[-1]["text"]
     # The owner pauses from /status; delivery then sends nothing.

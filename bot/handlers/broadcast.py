@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from contextlib import suppress
 from zoneinfo import ZoneInfo
 
@@ -490,7 +491,7 @@ async def control_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.person is not None
     parts = (query.data or "").split(":")
-    if len(parts) != 3 or not parts[1].isdigit() or parts[2] not in ("pause", "resume", "cancel"):
+    if len(parts) != 3 or not re.fullmatch(r"[0-9]{1,12}", parts[1]) or parts[2] not in ("pause", "resume", "cancel"):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     try:
