@@ -348,9 +348,10 @@ class DeliveryEngine:
             await self._report(session, broadcast)
         rate = self.settings.broadcast.paid_rate_per_second if paid else self.settings.broadcast.rate_per_second
         in_flight = self.settings.broadcast.max_in_flight
-        # Rows are read a tenth of a second ahead, but marked `sending` only in bursts of 50 ms of sending,
-        # just before their requests go out: after a crash, uncertain rows are those in flight, hardly more.
-        burst = max(1, min(math.ceil(rate / 20), in_flight // 4))
+        # Rows are read ahead, but marked `sending` only in bursts (50 ms of sending, at least 5 messages so a
+        # slow moment at a low rate is caught up), just before their requests go out: after a crash, uncertain
+        # rows are those in flight, hardly more. Small bursts also keep arrivals at Telegram smooth.
+        burst = max(1, min(max(5, math.ceil(rate / 20)), in_flight // 4))
         chunk = max(burst, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
         pacer = Pacer(rate, burst=burst)
         slots = asyncio.Semaphore(in_flight)
