@@ -747,11 +747,6 @@ class _SendContext:
     now: dt.datetime
 
 
-async def audit_start(session: AsyncSession, broadcast: Broadcast) -> None:
-    await audit.record(session=session, action="broadcast.start", actor_person_id=None, broadcast=broadcast.id)
-    await session.commit()
-
-
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
