@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from bot.context import Context
 from models import Role
@@ -22,6 +24,13 @@ async def refuse(update: Update, text: str, markup: InlineKeyboardMarkup | None 
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+async def drop_keyboard(message: object) -> None:
+    """Remove the buttons under an answered or stale message; it may be too old or already bare, which is fine."""
+    if isinstance(message, Message):
+        with contextlib.suppress(TelegramError):
+            await message.edit_reply_markup(reply_markup=None)
 
 
 def private_chat_button(context: Context) -> InlineKeyboardMarkup:

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from bot import catalog, i18n, regions
 from bot.context import Context
 from bot.delivery import status_message
-from bot.handlers.access import guarded
+from bot.handlers.access import drop_keyboard, guarded
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region, zone_label
 from bot.services import broadcasts, registration
@@ -274,7 +274,7 @@ async def on_button(update: Update, context: Context) -> None:
     state = await _state(context)
     if state is None or len(parts) < 3 or parts[1] != str(state.version):
         await query.answer(_("This button is no longer valid."))
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
     await query.answer()
@@ -282,11 +282,11 @@ async def on_button(update: Update, context: Context) -> None:
     if action == "cancel":
         await registration.cancel(session=context.session, person=context.person)
         await context.session.commit()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
         return
     if action == "send" and state.step == "preview":
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await _create(update, context, state, scheduled_at=None)
         return
     problem = _apply_button(state, action, arg, context)
@@ -299,7 +299,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.edit_message_text(text, reply_markup=markup)
         await context.session.commit()
         return
-    await _drop_keyboard(query.message)
+    await drop_keyboard(query.message)
     await _ask(chat_id, state, context)
 
 
@@ -473,12 +473,6 @@ def refusal_text(error: BroadcastError, context: Context) -> str:
         "wrong_state": _("That is not possible in the broadcast's current state."),
     }
     return texts.get(error.code, _("That is not possible."))
-
-
-async def _drop_keyboard(message: object) -> None:
-    if isinstance(message, Message):
-        with suppress(TelegramError):
-            await message.edit_reply_markup(reply_markup=None)
 
 
 # ----------------------------------------------------------------------------------------- control and /status

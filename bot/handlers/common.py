@@ -138,9 +138,14 @@ async def cancel(update: Update, context: Context) -> None:
         await message.reply_text(_("There is nothing to cancel. Type /bantuan to see what you can do."))
 
 
+async def _answers_conversation(update: Update, context: Context) -> bool:
+    """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer)."""
+    return await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context)
+
+
 async def unknown_command(update: Update, context: Context) -> None:
     """A command we do not have: an answer the conversation in progress must refuse, or a pointer to /bantuan."""
-    if await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context):
+    if await _answers_conversation(update, context):
         return
     if _is_private(update) and update.effective_message is not None:
         await update.effective_message.reply_text(
@@ -150,7 +155,7 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def plain_text(update: Update, context: Context) -> None:
     """Free text: an answer to a conversation in progress, or a hint."""
-    if await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context):
+    if await _answers_conversation(update, context):
         return
     if update.effective_message is not None:
         await update.effective_message.reply_text(

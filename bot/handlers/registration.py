@@ -21,7 +21,7 @@ from telegram.error import TelegramError
 from bot import i18n, regions
 from bot.catalog import figure_context, template_context
 from bot.context import Context
-from bot.handlers.access import guarded
+from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
 from bot.services import invitations, registration
 from bot.services.registration import Finished, Problem, Step
@@ -410,7 +410,7 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
         await _close_phone_keyboard(context, chat_id, result)
     if result.state is None:
         if query is not None:
-            await _drop_keyboard(query.message)
+            await drop_keyboard(query.message)
         await _finish(update, context, result, flow)
         return
     same_step = result.state.step == before_step and Step(before_step) in registration.REGION_STEPS
@@ -421,7 +421,7 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
             await query.edit_message_text(text, reply_markup=markup)  # type: ignore[arg-type]
         return
     if query is not None:
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
     await ask(context, chat_id, result.state)
 
 
@@ -438,12 +438,6 @@ async def _close_phone_keyboard(context: Context, chat_id: int, result: registra
     await context.bot.send_message(chat_id, text, reply_markup=ReplyKeyboardRemove())
 
 
-async def _drop_keyboard(message: object) -> None:
-    if isinstance(message, Message):
-        with contextlib.suppress(TelegramError):
-            await message.edit_reply_markup(reply_markup=None)
-
-
 @guarded()
 async def on_button(update: Update, context: Context) -> None:
     """A press on a registration button: valid only for the current question of this person's conversation."""
@@ -453,13 +447,13 @@ async def on_button(update: Update, context: Context) -> None:
     parts = (query.data or "").split(":", 3)
     if parts[1:2] == ["new"]:
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await begin(update, context)
         return
     state = await _registration_state(context)
     if state is None or len(parts) < 3 or parts[1] != str(state.version):
         await query.answer(_("This button is no longer valid."), show_alert=False)
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         if state is not None:
             await ask(context, update.effective_chat.id, state)
         else:
@@ -472,7 +466,7 @@ async def on_button(update: Update, context: Context) -> None:
         await registration.cancel(session=context.session, person=context.person)
         await context.session.commit()
         await query.answer()
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         await context.bot.send_message(update.effective_chat.id, _("Registration cancelled. Nothing was saved."))
         return
     await _apply(update, context, state, registration.Pressed(action, arg))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import html
 import logging
 import re
@@ -15,7 +14,7 @@ from telegram.error import TelegramError
 
 from bot import i18n, menus, regions
 from bot.context import Context
-from bot.handlers.access import guarded
+from bot.handlers.access import drop_keyboard, guarded
 from bot.services import people, roles
 from models import Person, Role
 
@@ -271,7 +270,7 @@ async def role_button(update: Update, context: Context) -> None:
     pending = context.user_data.get(PENDING_KEY) if context.user_data is not None else None
     if len(parts) != 3 or pending is None or parts[2] != pending["nonce"]:
         await query.answer(_("This button is no longer valid. Send /peran again."), show_alert=True)
-        await _drop_keyboard(query.message)
+        await drop_keyboard(query.message)
         return
     assert context.user_data is not None
     del context.user_data[PENDING_KEY]
@@ -331,10 +330,3 @@ async def _tell_subject(subject: Person, context: Context) -> None:
             await context.bot.send_message(subject.telegram_id, text)
         except TelegramError as exc:
             logger.warning("could not tell person %s about their role: %s", subject.id, exc)
-
-
-async def _drop_keyboard(message: object) -> None:
-    """Remove the buttons under a stale summary; it may be too old or already bare, which is fine."""
-    if isinstance(message, Message):
-        with contextlib.suppress(TelegramError):
-            await message.edit_reply_markup(reply_markup=None)
