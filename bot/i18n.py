@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import dates, numbers
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -59,26 +59,32 @@ def ngettext_for(locale: str) -> Callable[[str, str, int], str]:
     return translations(locale).ngettext
 
 
+@cache
+def babel_locale(code: str) -> Locale:
+    """Babel's Locale for CODE, parsed once (each format call would parse it again)."""
+    return Locale.parse(code)
+
+
 def format_date(value: dt.date, locale: str = DEFAULT_LOCALE) -> str:
     """'Rabu, 14 Februari 2024'."""
-    return dates.format_date(value, DATE_FORMAT, locale=locale)
+    return dates.format_date(value, DATE_FORMAT, locale=babel_locale(locale))
 
 
 def format_datetime(value: dt.datetime, tz: ZoneInfo, locale: str = DEFAULT_LOCALE) -> str:
     """'Rabu, 14 Februari 2024 pukul 15.00 WITA' in the reader's time zone."""
-    return dates.format_datetime(value, DATETIME_FORMAT, tzinfo=tz, locale=locale)
+    return dates.format_datetime(value, DATETIME_FORMAT, tzinfo=tz, locale=babel_locale(locale))
 
 
 def format_time(value: dt.datetime, tz: ZoneInfo, locale: str = DEFAULT_LOCALE) -> str:
     """'15.00 WITA'."""
-    return dates.format_time(value, "HH.mm zzz", tzinfo=tz, locale=locale)
+    return dates.format_time(value, "HH.mm zzz", tzinfo=tz, locale=babel_locale(locale))
 
 
 def format_number(value: float, locale: str = DEFAULT_LOCALE) -> str:
     """'1.234.567,5'."""
-    return numbers.format_decimal(value, locale=locale)
+    return numbers.format_decimal(value, locale=babel_locale(locale))
 
 
 def format_timedelta(value: dt.timedelta, locale: str = DEFAULT_LOCALE) -> str:
     """'3 hari'."""
-    return dates.format_timedelta(value, locale=locale)
+    return dates.format_timedelta(value, locale=babel_locale(locale))

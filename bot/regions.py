@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -26,7 +27,12 @@ def _region(item: wilayah.Wilayah) -> Region:
 
 def get(code: str) -> Region | None:
     """The region with this dotted code, or None for a malformed or unknown code."""
-    code = code.strip()
+    return _get(code.strip())
+
+
+@functools.lru_cache(maxsize=16_384)
+def _get(code: str) -> Region | None:
+    # Cached: every broadcast message names the recipient's four regions, mostly the same few.
     if not CODE_PATTERN.match(code):
         return None
     item = wilayah.get_wilayah(code)
