@@ -17,10 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -43,26 +39,12 @@ from bot.services.roles import Authority
 from models import Broadcast, BroadcastStatus, Figure, Person, Role, utcnow
 from tests.faketg.client import ControlClient
 from tests.faketg.core import DEFAULT_TOKEN
+from tests.faketg.process import spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_USER = 2_000_000
 ORGANIZER = 1_999_999
 BATCH = 5_000
-
-
-def start_server(latency: float, rate_limit: int) -> tuple[subprocess.Popen[str], str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "tests.faketg", "--port", "0", "--latency", str(latency), "--auto-users"]
-    if rate_limit:
-        command += ["--rate-limit", str(rate_limit)]
-    else:
-        command += ["--paid-rate-limit", "0"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if match := re.search(r"listening on (\S+)", line):
-            return process, match.group(1)
-    raise RuntimeError("the fake Bot API did not start")
 
 
 async def seed(url: str, recipients: int, settings: Settings) -> int:
@@ -133,7 +115,8 @@ async def run(args: argparse.Namespace) -> None:
         quiet_periods=[],
         status_interval_seconds=5,
     )
-    server, base = start_server(args.latency, args.server_rate_limit)
+    limits = ["--rate-limit", str(args.server_rate_limit)] if args.server_rate_limit else ["--paid-rate-limit", "0"]
+    server, base = spawn("--port", "0", "--latency", str(args.latency), "--auto-users", *limits)
     data["telegram"]["base_url"] = f"{base}/bot"
     settings = Settings.model_validate(data)
     if not args.rate:

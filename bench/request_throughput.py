@@ -13,10 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,22 +24,10 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.request import AiohttpRequest
 from tests.faketg.client import ControlClient
 from tests.faketg.core import DEFAULT_TOKEN
+from tests.faketg.process import spawn
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_USER = 1_000_000
-
-
-def start_server(latency: float, port: int) -> tuple[subprocess.Popen[str], str]:
-    """Run the fake Bot API in a child process; returns it and its base URL once it listens."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "tests.faketg", "--port", str(port), "--latency", str(latency)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None
-    for line in process.stdout:
-        if match := re.search(r"listening on (\S+)", line):
-            return process, match.group(1)
-    process.wait()
-    raise RuntimeError(f"the fake Bot API exited with {process.returncode} before listening")
 
 
 def process_cpu_seconds(pid: int) -> float | None:
@@ -123,7 +108,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=5000, help="distinct recipients (at most --messages)")
     parser.add_argument("--port", type=int, default=0, help="port for the fake server (0: any free one)")
     args = parser.parse_args()
-    process, base = start_server(args.latency, args.port)
+    process, base = spawn("--port", str(args.port), "--latency", str(args.latency))
     args.server_pid = process.pid
     try:
         asyncio.run(run(args, base))
