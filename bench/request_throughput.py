@@ -26,7 +26,6 @@ from tests.faketg.client import ControlClient
 from tests.faketg.core import DEFAULT_TOKEN
 from tests.faketg.process import spawn
 
-ROOT = Path(__file__).resolve().parent.parent
 FIRST_USER = 1_000_000
 
 
