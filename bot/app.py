@@ -182,7 +182,7 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
                     port=hook.port,
                     url_path=hook.path,
                     webhook_url=hook.url,
-                    secret_token=hook.secret_token.get_secret_value() or None,
+                    secret_token=hook.secret_token.get_secret_value(),
                     allowed_updates=Update.ALL_TYPES,
                     drop_pending_updates=False,
                 )

@@ -618,6 +618,27 @@ def _check_file(renderer: Renderer, path: Path, locale: str, indonesian: dict[st
     return problems
 
 
+WELCOME_TEMPLATE = "sambutan.html"
+
+
+def unusable_folder(templates_dir: Path) -> str | None:
+    """Why the bot cannot run with TEMPLATES_DIR (one line), or None: it needs id/*.html with the welcome."""
+    folder = templates_dir / i18n.DEFAULT_LOCALE
+    if not count_templates(templates_dir):
+        return (
+            f"no message templates in {folder}: point templates.dir at a folder holding "
+            f"{i18n.DEFAULT_LOCALE}/*{TEMPLATE_SUFFIX}, or leave it unset to use the templates that ship with Rangkul"
+        )
+    if not (folder / WELCOME_TEMPLATE).is_file():
+        return f"the welcome template {folder / WELCOME_TEMPLATE} is missing: registration cannot finish without it"
+    return None
+
+
+def count_templates(templates_dir: Path) -> int:
+    folder = templates_dir / i18n.DEFAULT_LOCALE
+    return len(list(folder.glob(f"*{TEMPLATE_SUFFIX}"))) if folder.is_dir() else 0
+
+
 def check_templates(templates_dir: Path) -> list[str]:
     """Every problem in the templates under TEMPLATES_DIR, one line each naming the file; empty when all is well."""
     return _check_all(templates_dir)[1]
@@ -625,7 +646,10 @@ def check_templates(templates_dir: Path) -> list[str]:
 
 def main_check(templates_dir: Path) -> int:
     """`rangkul templates check`: print the problems (exit code 1) or "N templates OK" (exit code 0)."""
-    count, problems = _check_all(templates_dir)
+    unusable = unusable_folder(templates_dir)
+    count, problems = _check_all(templates_dir) if unusable is None or count_templates(templates_dir) else (0, [])
+    if unusable is not None:
+        problems.insert(0, unusable)
     for problem in problems:
         print(problem)
     if problems:

@@ -49,10 +49,19 @@ def _fail(message: str) -> int:
 
 def _run(settings: Settings, webhook: bool) -> int:
     from bot.app import StartupError, serve
+    from bot.catalog import unusable_folder
 
     token = load_token()
     if webhook and not settings.webhook.url:
         raise SettingsError("webhook.url is empty: set the public HTTPS URL Telegram should post updates to")
+    if webhook and not settings.webhook.secret_token.get_secret_value():
+        # Without it anyone who reaches the port could post updates in any user's name, an admin's included.
+        raise SettingsError(
+            "webhook.secret_token is empty: set RANGKUL_WEBHOOK__SECRET_TOKEN (e.g. $(openssl rand -hex 32))"
+        )
+    unusable = unusable_folder(settings.templates.dir)
+    if unusable is not None:
+        raise SettingsError(unusable)
     configure_logging(
         settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()]
     )

@@ -96,7 +96,8 @@ class PrivacySettings(_Section):
 
 class WebhookSettings(_Section):
     url: str = ""
-    listen: str = "0.0.0.0"
+    # Only the reverse proxy in front of the bot should reach it.
+    listen: str = "127.0.0.1"
     port: int = Field(default=8443, ge=1, le=65535)
     path: str = "telegram"
     secret_token: SecretStr = SecretStr("")
@@ -163,8 +164,17 @@ class BroadcastSettings(_Section):
     quiet_periods: list[QuietPeriod] = Field(default_factory=list)
 
 
+def bundled_templates_dir() -> Path:
+    """The message templates that ship with Rangkul: installed as package data (bot/templates) by a wheel, or
+    the repository's own templates/ folder when running from a checkout or an editable install."""
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
 class TemplatesSettings(_Section):
-    dir: Path = Path("templates")
+    # Unset: the templates that ship with Rangkul, wherever it is installed.
+    dir: Path = Field(default_factory=bundled_templates_dir)
 
 
 class LoggingSettings(_Section):
@@ -224,6 +234,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(f"{path} is not valid TOML: {exc}{where}") from exc
 
 
+def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
+    """Make the file's relative paths (templates.dir, a SQLite database file) relative to the file's folder,
+    not to whatever working directory a service manager or container starts the bot in."""
+    templates = data.get("templates")
+    if isinstance(templates, dict) and isinstance(templates.get("dir"), str):
+        folder = Path(templates["dir"]).expanduser()
+        templates["dir"] = str(folder if folder.is_absolute() else base / folder)
+    database = data.get("database")
+    if isinstance(database, dict) and isinstance(database.get("url"), str):
+        database["url"] = absolute_sqlite_url(database["url"], base)
+
+
+def absolute_sqlite_url(url: str, base: Path) -> str:
+    """URL with a relative SQLite file made relative to BASE; any other URL unchanged."""
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path, _, query = url[len(prefix) :].partition("?")
+    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
+        return url
+    return prefix + str(base / path) + (f"?{query}" if query else "")
+
+
 def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> list[str]:
     """Overlay RANGKUL_SECTION__KEY variables onto the file's data; return the variable names used."""
     used = []
@@ -251,6 +284,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
     if config_path.exists() or explicit:
         data = _read_toml(config_path)
         source = str(config_path)
+        _resolve_relative_paths(data, config_path.resolve().parent)
     env_names = _apply_environment(data, environ)
     try:
         settings = Settings.model_validate({**data, "source": source})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -14,21 +15,29 @@ from tests.faketg import FakeBotApiServer
 
 
 class BotProcess:
-    """One `python -m bot run` child with its own settings file and log; start, signal, wait."""
+    """One `python -m bot run` child with its own settings file and log; start, signal, wait.
+
+    Run as an office deploys it: the working directory is neither the repository nor the settings file's folder
+    (a copy of the repository's settings.toml in WORKDIR/etc), and nothing points at the repository's templates.
+    """
 
     def __init__(self, server: FakeBotApiServer, workdir: Path, database_url: str, *args: str, **env: str) -> None:
         self.server = server
-        self.workdir = workdir
+        self.workdir = workdir / "cwd"
+        self.workdir.mkdir(exist_ok=True)
+        self.config_path = workdir / "etc" / "settings.toml"
+        if not self.config_path.exists():
+            self.config_path.parent.mkdir(exist_ok=True)
+            shutil.copyfile(ROOT / "settings.toml", self.config_path)
         self.args = args
         self.log_path = workdir / "bot.log"
+        environ = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "RANGKUL_CONFIG")}
         self.env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
+            **environ,
             "RANGKUL_BOT_TOKEN": server.fake.token,
             "RANGKUL_TELEGRAM__BASE_URL": server.base_url,
             "RANGKUL_TELEGRAM__BASE_FILE_URL": server.base_file_url,
             "RANGKUL_DATABASE__URL": database_url,
-            "RANGKUL_TEMPLATES__DIR": str(ROOT / "templates"),
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None
@@ -41,7 +50,7 @@ class BotProcess:
             "bot",
             "run",
             "--config",
-            str(ROOT / "settings.toml"),
+            str(self.config_path),
             *self.args,
             cwd=self.workdir,
             env=self.env,

@@ -49,3 +49,55 @@ def test_bad_settings_exit_1_with_one_line(tmp_path: Path, capsys: pytest.Captur
     assert err.startswith("rangkul: settings error in")
     assert "broadcast.rate_per_second" in err
     assert "\n" not in err
+
+
+def test_templates_check_from_another_folder_uses_the_shipped_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RANGKUL_CONFIG", raising=False)
+    assert main(["templates", "check"]) == 0
+    assert "templates OK" in capsys.readouterr().out
+
+
+def test_templates_check_refuses_a_folder_without_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RANGKUL_TEMPLATES__DIR", str(tmp_path))
+    assert main(["templates", "check"]) == 1
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        f"no message templates in {tmp_path / 'id'}: point templates.dir at a folder holding id/*.html, "
+        "or leave it unset to use the templates that ship with Rangkul"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (
+            {"RANGKUL_TEMPLATES__DIR": "/nonexistent/templates"},
+            "rangkul: no message templates in /nonexistent/templates/id: point templates.dir at a folder",
+        ),
+        (
+            {"RANGKUL_WEBHOOK__URL": "https://rangkul.example.go.id/telegram"},
+            "rangkul: webhook.secret_token is empty: set RANGKUL_WEBHOOK__SECRET_TOKEN",
+        ),
+    ],
+)
+def test_run_refuses_to_start_with_one_line(
+    env: dict[str, str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RANGKUL_BOT_TOKEN", "123456:TEST-fake-token-abcdefghijklmnopqrstuv")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    args = ["run", "--webhook"] if "RANGKUL_WEBHOOK__URL" in env else ["run"]
+    assert main(args) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(expected)
+    assert "\n" not in err

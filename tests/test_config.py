@@ -81,3 +81,37 @@ def test_token_only_from_environment_and_checked() -> None:
     with pytest.raises(SettingsError, match="does not look like a bot token"):
         load_token({"RANGKUL_BOT_TOKEN": "not-a-token"})
     assert "token" not in load_settings(ROOT / "settings.toml", environ={}).model_dump()["telegram"]
+
+
+def test_relative_paths_in_a_settings_file_are_read_from_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etc = tmp_path / "etc" / "rangkul"
+    etc.mkdir(parents=True)
+    config = etc / "settings.toml"
+    config.write_text(
+        '[templates]\ndir = "pesan"\n[database]\nurl = "sqlite+aiosqlite:///data/rangkul.db?timeout=5"\n', "utf-8"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    settings = load_settings(config, environ={})
+    assert settings.templates.dir == etc / "pesan"
+    assert settings.database.url == f"sqlite+aiosqlite:///{etc / 'data' / 'rangkul.db'}?timeout=5"
+    # A relative path given with --config relative to the working directory resolves the same way.
+    assert load_settings(Path("../etc/rangkul/settings.toml"), environ={}).templates.dir == etc / "pesan"
+    # Absolute paths, PostgreSQL URLs and environment values are taken as they are.
+    config.write_text('[templates]\ndir = "/srv/pesan"\n[database]\nurl = "postgresql+asyncpg://u@db/r"\n', "utf-8")
+    settings = load_settings(config, environ={"RANGKUL_LOCALE__DEFAULT": "en"})
+    assert (settings.templates.dir, settings.database.url) == (Path("/srv/pesan"), "postgresql+asyncpg://u@db/r")
+
+
+def test_without_a_templates_setting_the_shipped_templates_are_used(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text("[election]\nname = 'Pemilu'\n", "utf-8")
+    assert load_settings(config, environ={}).templates.dir == ROOT / "templates"
+    assert load_settings(ROOT / "settings.toml", environ={}).templates.dir == ROOT / "templates"
+
+
+def test_webhook_listens_on_loopback_by_default() -> None:
+    assert load_settings(ROOT / "settings.toml", environ={}).webhook.listen == "127.0.0.1"

@@ -19,7 +19,7 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import i18n, regions
-from bot.catalog import figure_context, template_context
+from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
@@ -304,7 +304,7 @@ async def welcome_registered(context: Context, chat_id: int, figure: Figure) -> 
         now=utcnow(),
         tz=tz,
     )
-    text = context.bot_data.renderer.render("sambutan.html", values, locale=context.locale, tz=tz)
+    text = context.bot_data.renderer.render(WELCOME_TEMPLATE, values, locale=context.locale, tz=tz)
     await context.bot.send_message(chat_id, text)
 
 
