@@ -10,14 +10,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import JSONDict, ODVInput
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import db, i18n, menus
 from bot.config import Settings
-from bot.context import BotData, Context, current_session
+from bot.context import BotData, Context, commit_before_network_call, current_session
 from bot.delivery import BroadcastBot, DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
@@ -26,10 +28,38 @@ from bot.services import roles
 from models import Role
 
 logger = logging.getLogger(__name__)
+# Connections for replies to people (python-telegram-bot's own default); broadcasts have their own pool.
+REPLY_CONNECTIONS = 256
 
 
 class StartupError(Exception):
     """The bot cannot start; the message is one line for the operator."""
+
+
+class UnitOfWorkBot(ExtBot[Any]):
+    """The handlers' Bot: before any request goes out, the update's database work is committed, so that no
+    transaction stays open while Telegram answers (see commit_before_network_call)."""
+
+    async def _do_post(
+        self,
+        endpoint: str,
+        data: JSONDict,
+        *,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> bool | JSONDict | list[JSONDict]:
+        if endpoint != "getUpdates":
+            await commit_before_network_call()
+        return await super()._do_post(
+            endpoint,
+            data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
 
 
 class RangkulApplication(Application):  # type: ignore[type-arg]
@@ -58,23 +88,24 @@ def build_application(
     renderer = Renderer(settings.templates.dir, default_tz=settings.tz)
     bot_data = functools.partial(BotData, settings=settings, sessions=db.session_factory(engine), renderer=renderer)
     context_types = ContextTypes(context=Context, bot_data=bot_data)  # type: ignore[call-overload]
-    builder = (
+    bot = UnitOfWorkBot(
+        token,
+        base_url=settings.telegram.base_url,
+        base_file_url=settings.telegram.base_file_url,
+        request=request or HTTPXRequest(connection_pool_size=REPLY_CONNECTIONS),
+        get_updates_request=get_updates_request or HTTPXRequest(),
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        # Replies stay under Telegram's limits; a 429 is retried after retry_after instead of raised.
+        rate_limiter=AIORateLimiter(max_retries=3),
+    )
+    app = (
         ApplicationBuilder()
         .application_class(RangkulApplication)
-        .token(token)
-        .base_url(settings.telegram.base_url)
-        .base_file_url(settings.telegram.base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .bot(bot)
         .context_types(context_types)
         .concurrent_updates(settings.telegram.concurrent_updates)
-        # Replies stay under Telegram's limits; a 429 is retried after retry_after instead of raised.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    app = builder.build()
     register(app)
     return app
 

@@ -23,6 +23,19 @@ from models import Person, Role
 current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("current_session")
 
 
+async def commit_before_network_call() -> None:
+    """Commit the current update's work before a Bot API call goes out.
+
+    A call takes tens to hundreds of milliseconds from Indonesia. A transaction left open across it would hold
+    SQLite's write lock (and a PostgreSQL connection) that long, stalling every other update and the delivery
+    engine. What the reply tells the person is then already on disk; a later failure rolls back only what came
+    after. Called for every request by the application's bot (bot/app.py), so no handler has to remember it.
+    """
+    session = current_session.get(None)
+    if session is not None and session.in_transaction():
+        await session.commit()
+
+
 @dataclass
 class BotData:
     """What every handler may need: settings and the session factory (never a global)."""

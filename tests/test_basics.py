@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from models import Person
+from models import Figure, Person, utcnow
 from tests.conftest import ADMIN_ID, Harness
 
 
@@ -101,3 +101,23 @@ async def harness_session_people(harness: Harness) -> set[tuple[str | None, int 
     async with harness.app.bot_data.sessions() as session:
         rows = (await session.exec(select(Person))).all()
     return {(person.username, person.telegram_id) for person in rows}
+
+
+async def test_group_updates_store_nobody_and_leave_private_chat_state_alone(harness: Harness) -> None:
+    from tests.test_broadcast import make_figures
+
+    group = harness.fake.group(-101, "Karang Taruna")
+    harness.fake.user(11, "Bystander")
+    await harness.feed(harness.fake.send_text(11, f"/start@{harness.fake.bot_username}", chat_id=group.id))
+    assert all(telegram_id != 11 for _, telegram_id in await harness_session_people(harness))
+
+    [figure_user] = await make_figures(harness, 12, 1, unreachable_since=utcnow())
+    await harness.feed(harness.fake.send_text(figure_user, "/start", chat_id=group.id))
+    async with harness.app.bot_data.sessions() as session:
+        figure = (await session.exec(select(Figure))).one()
+    assert figure.unreachable_since is not None  # the private chat is still blocked
+    # Writing in the private chat does prove it is open again.
+    await harness.send(figure_user, "/start")
+    async with harness.app.bot_data.sessions() as session:
+        figure = (await session.exec(select(Figure))).one()
+    assert figure.unreachable_since is None

@@ -26,6 +26,15 @@ async def identify(update: Update, context: Context) -> None:
         return
     settings = context.settings
     context.locale = i18n.negotiate(user.language_code, settings.locale.default)
+    if not _in_private_chat(update):
+        # A group (or a channel) says nothing about someone's private chat with the bot: a bystander is not
+        # recorded, and a figure who blocked the bot is still unreachable. Read only, so roles still apply.
+        context.person = await people.by_telegram_id(session=context.session, telegram_id=user.id)
+        if context.person is not None:
+            context.authority = await roles.authority_of(
+                session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
+            )
+        return
     context.person = await people.record_person(
         session=context.session,
         telegram_id=user.id,
@@ -37,8 +46,16 @@ async def identify(update: Update, context: Context) -> None:
         session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
     )
     if update.message is not None or update.callback_query is not None:
-        # Writing to the bot proves it is no longer blocked.
+        # Writing to the bot in the private chat proves it is no longer blocked.
         await figures.mark_reachable(session=context.session, person=context.person)
+
+
+def _in_private_chat(update: Update) -> bool:
+    """Whether UPDATE happened in the sender's private chat with the bot (a button under a message there, too)."""
+    chat = update.effective_chat
+    if update.callback_query is not None and update.callback_query.message is None:
+        return False  # a button under an inline message: no chat to speak of
+    return chat is not None and chat.type == ChatType.PRIVATE
 
 
 def _is_private(update: Update) -> bool:
