@@ -149,6 +149,9 @@ class Figure(SQLModel, table=True):
     deleted_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
+_CONVERSATION_VERSION = Column("version", sa.Integer, nullable=False, default=1)
+
+
 class ConversationState(SQLModel, table=True):
     """A multi-step conversation in progress (registration, a profile edit), kept across restarts."""
 
@@ -157,10 +160,14 @@ class ConversationState(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
     flow: str = Field(max_length=32)
     step: str = Field(max_length=32)
-    # Bumped on every step; buttons carry it, so a stale or doubled press is recognised.
-    version: int = Field(default=1)
+    # Bumped on every step; buttons carry it, so a stale or doubled press is recognised. It is also the row's
+    # compare-and-swap: every UPDATE or DELETE of a state says "WHERE version = <the version this answer read>",
+    # so two answers to one step can never both be applied (the second raises StaleDataError).
+    version: int = Field(default=1, sa_column=_CONVERSATION_VERSION)
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     updated_at: dt.datetime = _timestamp()
+
+    __mapper_args__ = {"version_id_col": _CONVERSATION_VERSION, "version_id_generator": False}
 
 
 class BroadcastStatus(enum.StrEnum):

@@ -24,12 +24,14 @@ from bot.delivery import BroadcastBot, DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
-from bot.services import roles
+from bot.services import registration, roles
+from bot.update_processor import PerChatUpdateProcessor
 from models import Role
 
 logger = logging.getLogger(__name__)
 # Connections for replies to people (python-telegram-bot's own default); broadcasts have their own pool.
 REPLY_CONNECTIONS = 256
+HOUSEKEEPING_SECONDS = 3600.0
 
 
 class StartupError(Exception):
@@ -96,18 +98,33 @@ def build_application(
         get_updates_request=get_updates_request or HTTPXRequest(),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
         # Replies stay under Telegram's limits; a 429 is retried after retry_after instead of raised.
-        rate_limiter=AIORateLimiter(max_retries=3),
+        rate_limiter=AIORateLimiter(
+            overall_max_rate=settings.telegram.reply_rate_per_second, overall_time_period=1, max_retries=3
+        ),
     )
     app = (
         ApplicationBuilder()
         .application_class(RangkulApplication)
         .bot(bot)
         .context_types(context_types)
-        .concurrent_updates(settings.telegram.concurrent_updates)
+        .concurrent_updates(PerChatUpdateProcessor(settings.telegram.concurrent_updates))
         .build()
     )
     register(app)
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(expire_conversations, interval=HOUSEKEEPING_SECONDS, first=HOUSEKEEPING_SECONDS)
     return app
+
+
+async def expire_conversations(context: Context) -> None:
+    """Hourly: delete abandoned conversations with what they gathered (the handlers also ignore them at once)."""
+    settings: Settings = context.bot_data.settings
+    async with db.unit_of_work(context.bot_data.sessions) as session:
+        expired = await registration.expire_abandoned(
+            session=session, expire_after=settings.privacy.conversation_expiry
+        )
+    if expired:
+        logger.info("deleted %d abandoned conversation(s)", expired)
 
 
 def attach_delivery(

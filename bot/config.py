@@ -32,7 +32,11 @@ class TelegramSettings(_Section):
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     startup_attempts: int = Field(default=10, ge=1)
-    concurrent_updates: int = Field(default=1, ge=1, le=256)
+    # Updates of different chats handled at once; one chat's updates always run one after another, in order.
+    concurrent_updates: int = Field(default=64, ge=1, le=256)
+    # Replies to people (not broadcasts) per second across all chats; 0 = no limit of our own (Telegram's 429
+    # answers are still waited out).
+    reply_rate_per_second: float = Field(default=30.0, ge=0, le=1000)
 
 
 class DatabaseSettings(_Section):
@@ -92,6 +96,13 @@ class PrivacySettings(_Section):
     controller_name: str = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
     controller_contact: str = "PPID KPU Provinsi Kalimantan Selatan"
     retention_until: dt.date = dt.date(2029, 12, 31)
+    # A conversation (registration, profile edit, broadcast composer) untouched this long is abandoned: deleted
+    # with the answers and previews it held.
+    conversation_expiry_hours: float = Field(default=24.0, gt=0)
+
+    @property
+    def conversation_expiry(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.conversation_expiry_hours)
 
 
 class WebhookSettings(_Section):

@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+from sqlalchemy.orm.exc import StaleDataError
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
@@ -34,14 +35,30 @@ async def on_error(update: object, context: Context) -> None:
     session = current_session.get(None)
     if session is not None:
         await session.rollback()
+    if isinstance(context.error, StaleDataError):
+        # Two answers to the same step (a double tap that overtook itself): the first one was applied.
+        logger.info("a conversation step was answered twice; the second answer was not applied")
+        await _tell(
+            update,
+            context,
+            context._("We already received an answer to this question; please go on from the last one."),
+        )
+        return
     update_text = (
         json.dumps(redacted(update.to_dict()), ensure_ascii=False) if isinstance(update, Update) else repr(update)
     )
     logger.error("error while handling update %s", update_text[:MAX_LOGGED_UPDATE], exc_info=context.error)
+    await _tell(
+        update,
+        context,
+        context._("Sorry, something went wrong on our side and nothing was saved. Please try again in a moment."),
+    )
+
+
+async def _tell(update: object, context: Context, apology: str) -> None:
+    """Say APOLOGY to whoever sent UPDATE: as the button's alert, or as a message in their private chat."""
     if not isinstance(update, Update):
         return
-    _ = context._
-    apology = _("Sorry, something went wrong on our side and nothing was saved. Please try again in a moment.")
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(apology, show_alert=True)

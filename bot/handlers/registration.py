@@ -504,7 +504,9 @@ async def _registration_state(context: Context) -> ConversationState | None:
     """The person's registration or profile edit in progress (not another kind of conversation)."""
     if context.person is None:
         return None
-    state = await registration.current(session=context.session, person=context.person)
+    state = await registration.current(
+        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
+    )
     return state if state is not None and state.flow in (registration.REGISTER, registration.EDIT) else None
 
 
@@ -512,7 +514,9 @@ async def cancel_conversation(context: Context) -> ConversationState | None:
     """For /batal: drop the conversation in progress, returning what it was."""
     if context.person is None:
         return None
-    state = await registration.current(session=context.session, person=context.person)
+    state = await registration.current(
+        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
+    )
     if state is not None:
         await registration.cancel(session=context.session, person=context.person)
     return state

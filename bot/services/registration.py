@@ -14,7 +14,7 @@ from typing import Any
 
 import phonenumbers
 from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
@@ -280,16 +280,36 @@ def _move(state: ConversationState, step: Step) -> None:
 
 
 def mark_changed(state: ConversationState) -> None:
-    """Mark DATA as modified: changes inside a JSON value are invisible to the ORM otherwise."""
+    """Mark DATA as modified (changes inside a JSON value are invisible to the ORM otherwise); the conversation
+    is in use, so its expiry starts again."""
     flag_modified(state, "data")
+    state.updated_at = utcnow()
 
 
 # ----------------------------------------------------------------------------------------- lifecycle
 
 
-async def current(*, session: AsyncSession, person: Person) -> ConversationState | None:
+async def current(
+    *, session: AsyncSession, person: Person, expire_after: dt.timedelta | None = None
+) -> ConversationState | None:
+    """The person's conversation in progress; one untouched for longer than EXPIRE_AFTER is abandoned: it is
+    deleted with everything it gathered, and there is none."""
     assert person.id is not None
-    return await session.get(ConversationState, person.id)
+    state = await session.get(ConversationState, person.id)
+    if state is not None and expire_after is not None and state.updated_at < utcnow() - expire_after:
+        await session.delete(state)
+        await session.flush()
+        return None
+    return state
+
+
+async def expire_abandoned(*, session: AsyncSession, expire_after: dt.timedelta) -> int:
+    """Delete every conversation untouched for longer than EXPIRE_AFTER (answers gathered, composer drafts and
+    their previews); how many went."""
+    result = await session.exec(
+        delete(ConversationState).where(col(ConversationState.updated_at) < utcnow() - expire_after)
+    )
+    return int(result.rowcount or 0)
 
 
 async def cancel(*, session: AsyncSession, person: Person) -> bool:
