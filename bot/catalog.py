@@ -42,6 +42,7 @@ METADATA_START = "{#---"
 METADATA_END = "---#}"
 TEMPLATE_SUFFIX = ".html"
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_-]+\.html$")
+TEMPLATE_NAME_MAX = 64  # models.Broadcast.template
 
 ValueType: TypeAlias = Literal["text", "date", "time", "datetime", "number"]
 VALUE_TYPES: tuple[str, ...] = get_args(ValueType)
@@ -258,8 +259,12 @@ def read_template_info(path: Path, name: str, locale: str) -> tuple[TemplateInfo
 
 
 def _normalize_name(name: str) -> str | None:
+    # A typed name longer than broadcast.template's column is no template; asking the file system about a
+    # 4,000-character name raises "File name too long".
+    if len(name) > TEMPLATE_NAME_MAX:
+        return None
     name = name if name.endswith(TEMPLATE_SUFFIX) else name + TEMPLATE_SUFFIX
-    return name if TEMPLATE_NAME.match(name) else None
+    return name if len(name) <= TEMPLATE_NAME_MAX and TEMPLATE_NAME.match(name) else None
 
 
 def _resolve(templates_dir: Path, name: str, locale: str) -> tuple[Path, str] | None:

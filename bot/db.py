@@ -31,8 +31,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Build the async engine for URL; SQLite gets WAL mode and foreign keys on every connection."""
-    engine = create_async_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"))
+    """Build the async engine for URL; SQLite gets WAL mode and foreign keys on every connection.
+
+    Parameters are hidden from error messages (and echo): a failed INSERT must not write a figure's name or
+    number into the log, where /hapusdata cannot reach it.
+    """
+    engine = create_async_engine(url, echo=echo, pool_pre_ping=not url.startswith("sqlite"), hide_parameters=True)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -9,6 +9,7 @@ from telegram.error import TelegramError
 
 from bot import i18n
 from bot.commands import commands_for
+from bot.logs import telegram_ref
 from models import Role
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,6 @@ async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str) -> bool
         else:
             await bot.set_my_commands(menu(role, locale), scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:
-        logger.warning("could not set the command menu for chat %s: %s", chat_id, exc)
+        logger.warning("could not set the command menu for chat %s: %s", telegram_ref(chat_id), exc)
         return False
     return True

@@ -15,6 +15,7 @@ from bot import catalog, i18n, regions
 from bot.context import Context
 from bot.delivery import status_message
 from bot.handlers.access import drop_keyboard, guarded
+from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region, zone_label
 from bot.services import broadcasts, registration
@@ -39,9 +40,7 @@ async def templates_command(update: Update, context: Context) -> None:
     if context.args:
         info = catalog.get_template_info(context.settings.templates.dir, context.args[0], context.locale)
         if info is None:
-            await message.reply_text(
-                _("There is no template called {name}.").format(name=html.escape(context.args[0][:40]))
-            )
+            await message.reply_text(_("There is no template called {name}.").format(name=echo(context.args[0])))
             return
         await message.reply_text(_("<b>{title}</b> — preview with sample data:").format(title=html.escape(info.title)))
         await message.reply_text(_sample_render(info, context))
@@ -115,11 +114,16 @@ async def broadcast_command(update: Update, context: Context) -> None:
 
 
 async def _ask(chat_id: int, state: ConversationState, context: Context) -> None:
-    text, markup = await _question(state, context)
-    if state.step == "preview" and state.data.get("preview"):
-        # The exact message first, as the recipient will see it; then the count and the buttons.
+    if state.step == "preview":
+        info = _info(state, context)
+        assert info is not None
+        rendered, text, markup = await _preview(state, context, info)
         await context.session.commit()
-        await context.bot.send_message(chat_id, state.data["preview"])
+        if rendered is not None:
+            # The exact message first, as the recipient will see it; then the count and the buttons.
+            await context.bot.send_message(chat_id, rendered)
+    else:
+        text, markup = await _question(state, context)
     await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
@@ -174,13 +178,18 @@ async def _question(state: ConversationState, context: Context) -> tuple[str, In
             zone=zone_label(organizer_tz(context))
         )
         return text, InlineKeyboardMarkup([cancel_row])
-    return await _preview(state, context, info)
+    _rendered, text, markup = await _preview(state, context, info)
+    return text, markup
 
 
 async def _preview(
     state: ConversationState, context: Context, info: catalog.TemplateInfo
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The exact message for one real recipient, and how many will receive it."""
+) -> tuple[str | None, str, InlineKeyboardMarkup | None]:
+    """The exact message for one real recipient (None when nobody matches), the count and the buttons.
+
+    The rendered message carries the recipient's name, so it is sent and never stored in the conversation:
+    a figure who deletes their data must not stay behind in an organizer's draft.
+    """
     _ = context._
     segment = _segment(state)
     settings = context.settings
@@ -192,8 +201,12 @@ async def _preview(
     )
     if sample is None:
         text = _("No registered figure who receives messages matches this choice. Change the segment or cancel.")
-        return text, InlineKeyboardMarkup(
-            [[_button(state, _("Change recipients"), "resegment")], [_button(state, _("Cancel"), "cancel")]]
+        return (
+            None,
+            text,
+            InlineKeyboardMarkup(
+                [[_button(state, _("Change recipients"), "resegment")], [_button(state, _("Cancel"), "cancel")]]
+            ),
         )
     figure, person = sample
     values = broadcasts.parse_values(info, state.data.get("values", {}), settings)
@@ -208,7 +221,7 @@ async def _preview(
         language_code=person.language_code,
         now=utcnow(),
     )
-    state.data["preview"] = rendered
+    state.data.pop("preview", None)  # stored by earlier versions
     state.data["template_version"] = info.version  # what the organizer saw is what gets sent
     registration.mark_changed(state)
     header = _(
@@ -219,7 +232,7 @@ async def _preview(
         [_button(state, "📨 " + _("Send now"), "send"), _button(state, "🕒 " + _("Schedule"), "schedule")],
         [_button(state, _("Change recipients"), "resegment"), _button(state, _("Cancel"), "cancel")],
     ]
-    return header, InlineKeyboardMarkup(keyboard)
+    return rendered, header, InlineKeyboardMarkup(keyboard)
 
 
 def organizer_tz(context: Context) -> ZoneInfo:
@@ -372,13 +385,19 @@ async def on_text(update: Update, context: Context) -> bool:
             state.data["value_index"] = index
             _move(state, "value" if index < len(info.values) else "region")
         elif state.step == "region":
-            codes = [code.strip() for code in text.replace(";", ",").split(",") if code.strip()]
+            codes = unique([code.strip() for code in text.replace(";", ",").split(",") if code.strip()])
+            if len(codes) > MAX_TYPED_CODES:
+                raise ValueError(
+                    _(
+                        "You typed {count} region codes; at most {limit} fit in one broadcast. Please use a code "
+                        "higher up that covers them (for example the kabupaten/kota <code>63.71</code> instead of "
+                        "its kecamatan), or send a second broadcast for the rest."
+                    ).format(count=i18n.format_number(len(codes), context.locale), limit=MAX_TYPED_CODES)
+                )
             unknown = [c for c in codes if regions.get(c) is None]
             if not codes or unknown:
                 raise ValueError(
-                    _("Region code {code} is not a Kemendagri code.").format(
-                        code=html.escape((unknown or [text])[0][:20])
-                    )
+                    _("Region code {code} is not a Kemendagri code.").format(code=echo((unknown or [text])[0], 20))
                 )
             outside = [c for c in codes if not context.authority.covers(c)]
             if outside:

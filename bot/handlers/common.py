@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
 from bot.handlers import registration as registration_handlers
 from bot.handlers.access import guarded, private_chat_button
+from bot.handlers.limits import listed
 from bot.services import figures, people, registration, roles
 from models import Role
 
@@ -128,9 +129,8 @@ async def help_command(update: Update, context: Context) -> None:
     if authority.role is Role.ADMIN:
         lines.append("\n" + _("You are an <b>admin</b>: you may act for every region."))
     elif authority.role is Role.ORGANIZER:
-        lines.append(
-            "\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=", ".join(authority.scopes))
-        )
+        regions = listed(authority.scopes, _, limit=20)
+        lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=regions))
     lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
     await message.reply_text("\n".join(lines))
 

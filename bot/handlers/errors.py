@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 
 from bot.context import Context, current_session
+from bot.logs import telegram_ref
 
 logger = logging.getLogger(__name__)
 MAX_LOGGED_UPDATE = 4000
@@ -19,12 +20,22 @@ MAX_LOGGED_UPDATE = 4000
 PERSONAL_KEYS = frozenset(
     {"text", "caption", "first_name", "last_name", "username", "phone_number", "contact", "title", "vcard"}
 )
+# User and chat ids, wherever they sit (from, chat, sender_chat, a text mention's user …): logged as a hash.
+TELEGRAM_ID_KEYS = frozenset({"id", "user_id", "chat_id"})
+
+
+def _redacted_item(key: str, value: Any) -> Any:
+    if key in PERSONAL_KEYS:
+        return "<redacted>"
+    if key in TELEGRAM_ID_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return telegram_ref(value)
+    return redacted(value)
 
 
 def redacted(data: Any) -> Any:
-    """The update with personal fields replaced, keeping its shape and ids for debugging."""
+    """The update with personal fields replaced and Telegram ids hashed, keeping its shape for debugging."""
     if isinstance(data, dict):
-        return {key: "<redacted>" if key in PERSONAL_KEYS else redacted(value) for key, value in data.items()}
+        return {key: _redacted_item(key, value) for key, value in data.items()}
     if isinstance(data, list):
         return [redacted(item) for item in data]
     return data
@@ -59,10 +70,18 @@ async def _tell(update: object, context: Context, apology: str) -> None:
     """Say APOLOGY to whoever sent UPDATE: as the button's alert, or as a message in their private chat."""
     if not isinstance(update, Update):
         return
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:
             await update.callback_query.answer(apology, show_alert=True)
-        elif update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE:
-            await context.bot.send_message(update.effective_chat.id, apology)
+            return
+        except TelegramError:
+            # Handlers answer a press first, so the query is usually answered already (or too old by now):
+            # a second answer is refused and would reach nobody. Say it in the chat instead.
+            pass
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    try:
+        await context.bot.send_message(chat.id, apology)
     except TelegramError as exc:
         logger.warning("could not send the apology: %s", exc)

@@ -9,6 +9,7 @@ from telegram import Update
 from bot import regions
 from bot.context import Context
 from bot.handlers.access import guarded
+from bot.handlers.limits import echo, listed
 from bot.services import invitations
 from models import Role
 
@@ -26,7 +27,7 @@ async def invite_command(update: Update, context: Context) -> None:
     region = regions.get(args[0])
     if region is None:
         await message.reply_text(
-            _("Region code <code>{code}</code> is not a Kemendagri code I know.").format(code=html.escape(args[0][:20]))
+            _("Region code <code>{code}</code> is not a Kemendagri code I know.").format(code=echo(args[0], 20))
             + "\n\n"
             + _usage(context)
         )
@@ -34,7 +35,7 @@ async def invite_command(update: Update, context: Context) -> None:
     if not context.authority.covers(region.code):
         await message.reply_text(
             _("{region} is outside your region. You may invite people in: {scopes}.").format(
-                region=html.escape(region.path), scopes=", ".join(context.authority.scopes)
+                region=html.escape(region.path), scopes=listed(context.authority.scopes, _, limit=20)
             )
         )
         return

@@ -136,6 +136,8 @@ async def delete_button(update: Update, context: Context) -> None:
         return
     await figures.delete_personal_data(session=context.session, person=context.person)
     await context.session.commit()
+    if context.user_data is not None:
+        context.user_data.clear()  # e.g. a /peran request waiting for this admin's confirmation
     await query.edit_message_text(
         _(
             "Your personal data has been deleted. Thank you for taking part. You are welcome to register again "

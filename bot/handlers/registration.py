@@ -100,6 +100,10 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
             "A name may only contain letters, spaces and punctuation such as full stops, commas, apostrophes "
             "and hyphens."
         ),
+        Problem.INVISIBLE: _(
+            "Sorry, we cannot read that: it shows as blank, or its letters carry stacked marks. Please write it "
+            "in ordinary letters, for a name as on your KTP."
+        ),
         Problem.PHONE_INVALID: _(
             "I could not recognise that number. Write a mobile number such as 0812-3456-7890 or "
             "+62 812-3456-7890, or choose Skip."

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from bot import i18n, menus, regions
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
+from bot.handlers.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, echo, listed, unique
 from bot.services import people, roles
 from models import Person, Role
 
@@ -26,6 +27,11 @@ PENDING_KEY = "role_pending"
 ACTIONS = {"beri": "grant", "grant": "grant", "tambah": "grant", "cabut": "revoke", "revoke": "revoke"}
 LIST_WORDS = {"daftar", "list"}
 ROLE_WORDS = {"penyelenggara": Role.ORGANIZER, "organizer": Role.ORGANIZER, "admin": Role.ADMIN}
+# Bounds that keep every /peran reply under Telegram's 4,096 characters, whatever the names and scopes:
+# a holder's line is at most about 240 characters, and the usage text may follow the first page.
+HOLDERS_PER_PAGE = 12
+SCOPES_PER_HOLDER = 5
+REGION_LINES = 20
 
 
 @dataclass(frozen=True)
@@ -55,9 +61,7 @@ def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
     elif words and words[0].startswith("@"):
         username = words.pop(0)
         if not re.fullmatch(r"@[A-Za-z0-9_]{4,32}", username):
-            raise RoleSyntaxError(
-                _("{username} is not a valid Telegram username.").format(username=html.escape(username))
-            )
+            raise RoleSyntaxError(_("{username} is not a valid Telegram username.").format(username=echo(username)))
     if not words or words[0].lower() not in ROLE_WORDS:
         raise RoleSyntaxError(
             _("Say which role: <code>penyelenggara</code> or <code>admin</code>.") + "\n\n" + usage(_)
@@ -69,13 +73,21 @@ def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
         raise RoleSyntaxError(
             _("Give at least one Kemendagri region code, for example <code>63</code> or <code>63.71</code>.")
         )
+    words = unique(words)
+    if len(words) > MAX_TYPED_CODES:
+        raise RoleSyntaxError(
+            _(
+                "That is {count} region codes; at most {limit} can be given at once. Please use a code higher up "
+                "that covers them (for example the province <code>63</code>), or send /peran again for the rest."
+            ).format(count=len(words), limit=MAX_TYPED_CODES)
+        )
     for code in words:
         if regions.get(code) is None:
             raise RoleSyntaxError(
                 _(
                     "Region code <code>{code}</code> is not a Kemendagri code I know. Use codes "
                     "such as <code>63</code> (province) or <code>63.71</code> (kabupaten/kota)."
-                ).format(code=html.escape(code[:20]))
+                ).format(code=echo(code, 20))
             )
     return RoleRequest(action=action, role=role, codes=words, telegram_id=telegram_id, username=username)
 
@@ -105,11 +117,14 @@ def describe(person: Person) -> str:
     return f"{name} ({handle}ID {person.telegram_id})"
 
 
-def describe_regions(codes: list[str] | tuple[str, ...]) -> str:
+def describe_regions(codes: list[str] | tuple[str, ...], _: i18n.Gettext) -> str:
+    """One line per region with its full name; the first REGION_LINES of them, so the message stays short."""
     lines = []
-    for code in codes:
+    for code in codes[:REGION_LINES]:
         region = regions.get(code)
         lines.append(f"• <code>{code}</code> {html.escape(region.path) if region else ''}".rstrip())
+    if len(codes) > REGION_LINES:
+        lines.append(_("… and {count} more").format(count=len(codes) - REGION_LINES))
     return "\n".join(lines)
 
 
@@ -181,7 +196,8 @@ async def role_command(update: Update, context: Context) -> None:
     assert message is not None and context.person is not None
     args = context.args or []
     if not args or args[0].lower() in LIST_WORDS:
-        text = await _role_list(context)
+        page = int(args[1]) if len(args) > 1 and re.fullmatch(r"[0-9]{1,6}", args[1]) else 1
+        text = await _role_list(context, page)
         await message.reply_text(text if args else text + "\n\n" + usage(_))
         return
     try:
@@ -193,7 +209,7 @@ async def role_command(update: Update, context: Context) -> None:
     if isinstance(target, str):
         await message.reply_text(target)
         return
-    problem = _check_request(request, target, context)
+    problem = _check_request(request, target, context) or await _check_scope_size(request, target, context)
     if problem:
         await message.reply_text(problem)
         return
@@ -225,6 +241,21 @@ def _check_request(request: RoleRequest, target: Person, context: Context) -> st
     return None
 
 
+async def _check_scope_size(request: RoleRequest, target: Person, context: Context) -> str | None:
+    """Refuse a grant that would leave the organizer with more regions than a broadcast's query can hold."""
+    if request.action != "grant" or request.role is not Role.ORGANIZER:
+        return None
+    held = await roles.authority_of(session=context.session, person=target, bootstrap_admins=())
+    total = len(set(held.scopes) | set(request.codes))
+    if total <= MAX_ORGANIZER_SCOPES:
+        return None
+    return context._(
+        "{person} would then be an organizer for {count} regions; at most {limit} are possible. Please grant a "
+        "code higher up that covers several of them (for example the province <code>63</code>), or revoke some "
+        "first."
+    ).format(person=describe(target), count=total, limit=MAX_ORGANIZER_SCOPES)
+
+
 def _summary(action: str, role: Role, codes: list[str], target: Person, context: Context) -> str:
     _ = context._
     role_name = _("admin") if role is Role.ADMIN else _("organizer")
@@ -233,30 +264,39 @@ def _summary(action: str, role: Role, codes: list[str], target: Person, context:
     else:
         head = _("Revoke the <b>{role}</b> role from {person}").format(role=role_name, person=describe(target))
     if role is Role.ORGANIZER and codes:
-        return head + " " + _("for these regions:") + "\n" + describe_regions(codes)
+        return head + " " + _("for these regions:") + "\n" + describe_regions(codes, _)
     if role is Role.ORGANIZER:
         return head + " " + _("for all regions.")
     return head + "."
 
 
-async def _role_list(context: Context) -> str:
+async def _role_list(context: Context, page: int = 1) -> str:
+    """One page of role holders (HOLDERS_PER_PAGE), with the command for the next page."""
     _ = context._
     holders = await roles.role_holders(session=context.session)
+    pages = max(1, -(-len(holders) // HOLDERS_PER_PAGE))
+    page = min(max(page, 1), pages)
     lines = [_("<b>Roles in Rangkul</b>")]
-    for holder in holders:
+    for holder in holders[(page - 1) * HOLDERS_PER_PAGE : page * HOLDERS_PER_PAGE]:
         if holder.role is Role.ADMIN:
             lines.append(_("• {person}: admin").format(person=describe(holder.person)))
         else:
             lines.append(
                 _("• {person}: organizer for {regions}").format(
-                    person=describe(holder.person), regions=", ".join(holder.scopes)
+                    person=describe(holder.person), regions=listed(holder.scopes, _, limit=SCOPES_PER_HOLDER)
                 )
             )
-    if len(lines) == 1:
+    if not holders:
         lines.append(_("Nobody has been given a role yet."))
+    if pages > 1:
+        line = _("Page {page} of {pages}.").format(page=page, pages=pages)
+        if page < pages:
+            line += " " + _("Next page: /peran daftar {next}").format(next=page + 1)
+        lines.append(line)
     bootstrap = context.settings.roles.bootstrap_admins
     if bootstrap:
-        lines.append(_("Admins from the settings file: {ids}").format(ids=", ".join(str(i) for i in bootstrap)))
+        ids = listed([str(i) for i in bootstrap], _, limit=SCOPES_PER_HOLDER * 2)
+        lines.append(_("Admins from the settings file: {ids}").format(ids=ids))
     return "\n".join(lines)
 
 
@@ -279,7 +319,8 @@ async def role_button(update: Update, context: Context) -> None:
         await query.edit_message_text(_("Cancelled. No role was changed."))
         return
     subject = await people.by_id(session=context.session, person_id=pending["person_id"])
-    if subject is None:
+    if subject is None or subject.telegram_id is None:
+        # Gone, or deleted their data (/hapusdata) since the summary was shown: no role for an erased account.
         await query.edit_message_text(_("That person no longer exists in Rangkul. No role was changed."))
         return
     role = Role(pending["role"])
@@ -318,7 +359,7 @@ async def _tell_subject(subject: Person, context: Context) -> None:
         text = (
             _("You are now a Rangkul <b>organizer</b> for these regions:")
             + "\n"
-            + describe_regions(authority.scopes)
+            + describe_regions(authority.scopes, _)
             + "\n"
             + _("Type /bantuan to see your commands.")
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import and_, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import regions
 from bot.services import audit
 from bot.services.registration import figure_of
-from models import ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
+from models import Broadcast, ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
 
 
 def broadcast_eligible() -> ColumnElement[bool]:
@@ -105,7 +106,8 @@ async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool
     """Erase the person's personal data; keep only what anonymous reports need (category, region, dates).
 
     The figure row loses its name, phone, organization, guardian and its link to the person; the person row
-    loses its Telegram identity; conversations and roles go. The audit entry holds internal ids only.
+    loses its Telegram identity, also where a broadcast's status message points at their chat; conversations
+    and roles go. The audit entry holds internal ids only.
     """
     assert person.id is not None
     figure = await figure_of(session=session, person=person)
@@ -120,6 +122,13 @@ async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool
         session.add(figure)
     await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
     await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
+    if person.telegram_id is not None:
+        # An organizer's chat id stays on each broadcast's status message; without it the status is not updated.
+        await session.exec(
+            sa.update(Broadcast)
+            .where(col(Broadcast.status_chat_id) == person.telegram_id)
+            .values(status_chat_id=None, status_message_id=None)
+        )
     person.telegram_id = None
     person.username = None
     person.first_name = None
