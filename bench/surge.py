@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 FIRST = ["Ahmad", "Siti", "Budi", "Dewi", "Rahmat", "Nurul", "Hasan", "Aisyah", "Yusuf", "Fitri"]
 LAST = ["Saputra", "Lestari", "Hidayat", "Rahmawati", "Gunawan", "Pratama", "Wulandari"]
 VILLAGES = ["Kertak Baru Ilir", "Kertak Baru Ulu", "Mawar", "Teluk Dalam", "Antasan Besar", "Pasar Lama"]
-POLL_SECONDS = 0.05
 
 
 class Applicant:
-    """One person on their phone: act, then wait for the bot's answer (polled through the control interface)."""
+    """One person on their phone: act, then wait for the bot's answer (the control interface answers when it
+    has arrived, so waiting costs the fake server one request rather than a polling loop)."""
 
     def __init__(self, client: ControlClient, user_id: int) -> None:
         self.client = client
@@ -46,14 +46,10 @@ class Applicant:
         self.first = FIRST[user_id % len(FIRST)]
 
     async def _wait(self, count: int) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + 120
-        while True:
-            messages = await self.client.messages(self.user_id)
-            if len(messages) >= count:
-                return messages
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"user {self.user_id}: no answer after {len(messages)} messages")
-            await asyncio.sleep(POLL_SECONDS)
+        messages = await self.client.messages(self.user_id, at_least=count, timeout=300)
+        if len(messages) < count:
+            raise TimeoutError(f"user {self.user_id}: no answer after {len(messages)} messages")
+        return messages
 
     async def say(self, text: str, replies: int = 1) -> None:
         before = len(await self.client.messages(self.user_id))

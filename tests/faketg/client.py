@@ -187,9 +187,11 @@ class ControlClient:
         result: JSON = await self._request("POST", "reset")
         return result
 
-    async def messages(self, chat_id: int) -> list[JSON]:
-        """Bot messages in a chat (see server.message_json for the fields)."""
-        result: list[JSON] = await self._request("GET", f"chats/{chat_id}/messages")
+    async def messages(self, chat_id: int, *, at_least: int = 0, timeout: float = 30.0) -> list[JSON]:  # noqa: ASYNC109
+        """Bot messages in a chat (see server.message_json for the fields); with AT_LEAST, the server answers
+        once there are that many (or after TIMEOUT seconds), so waiting costs one request, not a polling loop."""
+        query = {"count": str(at_least), "timeout": str(timeout)} if at_least else None
+        result: list[JSON] = await self._request("GET", f"chats/{chat_id}/messages", query=query)
         return result
 
     async def sent_texts(self, chat_id: int) -> list[str]:

@@ -201,7 +201,13 @@ class FakeBotApiServer:
         return web.json_response(views[name]())
 
     async def _chat_messages(self, request: web.Request) -> web.Response:
-        chat = self.fake.chats.get(int(request.match_info["chat_id"]))
+        """The bot's messages in a chat; with ?count=N, answered once there are at least N (or after ?timeout=)."""
+        chat_id = int(request.match_info["chat_id"])
+        if "count" in request.query:
+            with contextlib.suppress(TimeoutError):
+                timeout = float(request.query.get("timeout", "30"))
+                await self.fake.wait_for_message(chat_id, count=int(request.query["count"]), timeout=timeout)
+        chat = self.fake.chats.get(chat_id)
         if chat is None:
             return web.json_response({"error": "chat not found"}, status=404)
         return web.json_response([message_json(m) for m in chat.messages])
