@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,14 +13,17 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot import i18n
 from bot.config import Settings
 from bot.render import Renderer
-
-if TYPE_CHECKING:
-    from bot.delivery import DeliveryEngine
 from bot.services.roles import Authority
 from models import Person, Role
 
 # The session of the update being processed; set in one place, RangkulApplication.process_update.
 current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("current_session")
+
+
+class DeliveryWaker(Protocol):
+    """All a handler needs of the delivery engine: a nudge after it wrote something the engine should act on."""
+
+    def wake(self) -> None: ...
 
 
 @dataclass
@@ -31,7 +34,7 @@ class BotData:
     sessions: async_sessionmaker[AsyncSession]
     renderer: Renderer
     # The broadcast sender, when this process runs one (handlers wake it after creating or resuming a broadcast).
-    delivery: DeliveryEngine | None = None
+    delivery: DeliveryWaker | None = None
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
