@@ -206,6 +206,9 @@ class Broadcast(SQLModel, table=True):
     segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     status: str = Field(max_length=16, index=True)
     pause_reason: str | None = Field(default=None, max_length=32)
+    # Who paused it (None: the system or nobody) and their rank then: only that rank or higher may resume.
+    paused_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    paused_rank: str | None = Field(default=None, max_length=16)
     paid: bool = Field(default=False)
     recipient_count: int = Field(default=0)
     scheduled_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

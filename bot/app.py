@@ -207,7 +207,9 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    engine = db.create_engine(settings.database.url, echo=settings.database.echo)
+    engine = db.create_engine(
+        settings.database.url, echo=settings.database.echo, busy_timeout=settings.database.busy_timeout_seconds
+    )
     try:
         pending = await db.pending_revisions(engine)
         if pending:

@@ -42,6 +42,8 @@ class TelegramSettings(_Section):
 class DatabaseSettings(_Section):
     url: str = "sqlite+aiosqlite:///rangkul.db"
     echo: bool = False
+    # SQLite only: how long a write waits for another connection's write lock before it fails (and is retried).
+    busy_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
 
     @field_validator("url")
     @classmethod

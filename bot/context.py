@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,9 +13,6 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot import i18n
 from bot.config import Settings
 from bot.render import Renderer
-
-if TYPE_CHECKING:
-    from bot.delivery import DeliveryEngine
 from bot.services.roles import Authority
 from models import Person, Role
 
@@ -36,6 +33,12 @@ async def commit_before_network_call() -> None:
         await session.commit()
 
 
+class DeliveryWaker(Protocol):
+    """All a handler needs of the delivery engine: a nudge after it wrote something the engine should act on."""
+
+    def wake(self) -> None: ...
+
+
 @dataclass
 class BotData:
     """What every handler may need: settings and the session factory (never a global)."""
@@ -44,7 +47,7 @@ class BotData:
     sessions: async_sessionmaker[AsyncSession]
     renderer: Renderer
     # The broadcast sender, when this process runs one (handlers wake it after creating or resuming a broadcast).
-    delivery: DeliveryEngine | None = None
+    delivery: DeliveryWaker | None = None
 
 
 class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

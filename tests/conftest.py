@@ -22,7 +22,7 @@ from telegram.ext import Application
 from bot import db
 from bot.app import attach_delivery, build_application
 from bot.config import Settings, load_settings
-from bot.delivery import BroadcastBot
+from bot.delivery import BroadcastBot, DeliveryEngine
 from tests.faketg import FakeRequest, FakeTelegram
 from tests.faketg.core import FakeMessage
 
@@ -119,7 +119,7 @@ class Harness:
     async def deliver(self) -> None:
         """Run the delivery engine until nothing is due (what `rangkul run` does in the background)."""
         engine = self.app.bot_data.delivery
-        assert engine is not None
+        assert isinstance(engine, DeliveryEngine)
         stop = asyncio.Event()
         while (broadcast_id := await engine.next_due()) is not None:
             await engine.deliver(broadcast_id, stop)
@@ -127,7 +127,7 @@ class Harness:
     def use_settings(self, settings: Settings) -> None:
         """Swap the settings the bot and its delivery engine read (e.g. to put a quiet period around now)."""
         self.app.bot_data.settings = settings
-        if self.app.bot_data.delivery is not None:
+        if isinstance(self.app.bot_data.delivery, DeliveryEngine):
             self.app.bot_data.delivery.settings = settings
 
     def last(self, chat_id: int) -> FakeMessage:

@@ -385,7 +385,7 @@ async def test_two_engines_never_send_twice(harness: Harness) -> None:
     await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
     await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
     first = harness.app.bot_data.delivery
-    assert first is not None
+    assert isinstance(first, DeliveryEngine)
     second = DeliveryEngine(
         settings=first.settings,
         sessions=first.sessions,

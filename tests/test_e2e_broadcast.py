@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -123,11 +124,23 @@ async def test_kill_9_mid_broadcast_then_restart(server: FakeBotApiServer, tmp_p
     async with bot:
         await fake.wait_for(lambda: delivered() >= RECIPIENTS // 3, timeout=60)
         in_flight = sum(1 for r in fake.requests if r.method == "sendMessage" and r.status is None)
+        received_at_kill = len(fake.requests)
+        answered_at_kill = {  # chat: when its request arrived (answered 50 ms later)
+            str(r.params.get("chat_id")): r.time
+            for r in fake.requests
+            if r.method == "sendMessage" and r.status is not None
+        }
+        killed_at = time.time()
         bot.signal(signal.SIGKILL)
         assert await bot.wait() == -signal.SIGKILL
     sent_before_restart = delivered()
     assert sent_before_restart < RECIPIENTS
     await asyncio.sleep(0.2)  # let the server finish the requests that were in flight at the kill
+    # Requests already on their way when the process died (in the sockets, read by the server only now) were
+    # in flight at the kill too.
+    unanswered_at_kill = in_flight + sum(
+        1 for r in fake.requests[received_at_kill:] if r.method == "sendMessage" and MARKER in str(r.params)
+    )
 
     async with bot:
 
@@ -162,6 +175,18 @@ async def test_kill_9_mid_broadcast_then_restart(server: FakeBotApiServer, tmp_p
     # Every request in flight at the kill is among them; beyond those, only the burst being marked
     # (50 ms of sending, 10 rows at 200/s) and outcomes not yet written (0.2 s, 40 rows) can be.
     assert in_flight <= len(uncertain) <= in_flight + 60
+    # Outcomes already answered were on disk before the next burst was marked, and each is written as soon as
+    # it comes: an uncertain row answered before the kill can only be one whose write was under way then
+    # (answered within the last 0.1 s), never one answered earlier ...
+    answered_but_uncertain = [chat for chat in uncertain if str(chat) in answered_at_kill]
+    ages = sorted(killed_at - (answered_at_kill[str(chat)] + 0.05) for chat in answered_but_uncertain)
+    assert not ages or ages[-1] < 0.1, (len(uncertain), in_flight, ages)
+    assert len(answered_but_uncertain) <= 10, (len(uncertain), in_flight, ages)
+    # ... the others were in flight at the kill, or marked and not yet sent (one burst: 10 rows at 200/s).
+    requested = {str(r.params.get("chat_id")) for r in fake.requests if r.method == "sendMessage"}
+    never_requested = [chat for chat in uncertain if str(chat) not in requested]
+    assert len(never_requested) <= 10
+    assert len(uncertain) <= unanswered_at_kill + len(answered_but_uncertain) + len(never_requested)
     for chat_id, status, message_id in rows:
         if status == DeliveryStatus.SENT:
             assert copies[chat_id] == 1

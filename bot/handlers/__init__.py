@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from bot.commands import command
-from bot.delivery import CONTROL_PREFIX
+from bot.delivery.status import CONTROL_PREFIX
 from bot.handlers import broadcast, common, errors, invitations, profile, registration, roles
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.

@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 
 from bot import catalog, i18n, regions
 from bot.context import Context
-from bot.delivery import status_message
+from bot.delivery.status import status_message
 from bot.handlers.access import drop_keyboard, guarded
 from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
@@ -473,9 +473,8 @@ async def _create(
                 when=i18n.format_datetime(scheduled_at, organizer_tz(context), context.locale),
             ),
         )
-    engine = context.bot_data.delivery
-    if engine is not None:
-        engine.wake()
+    if context.bot_data.delivery is not None:
+        context.bot_data.delivery.wake()
 
 
 def refusal_text(error: BroadcastError, context: Context) -> str:
@@ -492,6 +491,18 @@ def refusal_text(error: BroadcastError, context: Context) -> str:
         "not_organizer": _("Sorry, only election organizers may do this."),
         "not_allowed": _("You may only control your own broadcasts."),
         "wrong_state": _("That is not possible in the broadcast's current state."),
+        "paused_by_admin": _(
+            "An admin paused this broadcast, so only an admin can resume it. Please contact your admin; you can "
+            "still cancel it."
+        ),
+        "needs_admin": _(
+            "This broadcast was paused because its organizer's role or regions changed, so only an admin can "
+            "resume it. Please ask your admin to resume or cancel it."
+        ),
+        "template_changed": _(
+            "The template changed after this broadcast was composed, so it cannot be resumed. Please cancel it "
+            "and compose it again with /siaran."
+        ),
     }
     return texts.get(error.code, _("That is not possible."))
 

@@ -21,6 +21,8 @@ from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure,
 
 # Outcomes that end a delivery; the rest (pending, sending) are still open.
 FINAL = frozenset(DeliveryStatus) - {DeliveryStatus.PENDING, DeliveryStatus.SENDING}
+# Who paused a broadcast, lowest first: a pause is resumed only by the same rank or a higher one.
+ORGANIZER_RANK, ADMIN_RANK, SYSTEM_RANK = "organizer", "admin", "system"
 
 
 class BroadcastError(Exception):
@@ -235,23 +237,52 @@ def may_control(authority: Authority, person: Person, broadcast: Broadcast) -> b
     return authority.role is Role.ORGANIZER and broadcast.created_by == person.id
 
 
+def rank_of(authority: Authority) -> str:
+    return ADMIN_RANK if authority.role is Role.ADMIN else ORGANIZER_RANK
+
+
+def resume_refusal(authority: Authority, broadcast: Broadcast) -> str | None:
+    """Why AUTHORITY may not resume BROADCAST (a refusal code), or None when it may."""
+    if broadcast.paused_rank == ADMIN_RANK and authority.role is not Role.ADMIN:
+        return "paused_by_admin"
+    if broadcast.paused_rank == SYSTEM_RANK:
+        if broadcast.pause_reason == "template_changed":
+            return "template_changed"  # resuming would send a text nobody previewed: compose it again
+        if broadcast.pause_reason == "role_changed" and authority.role is not Role.ADMIN:
+            return "needs_admin"
+    return None
+
+
 async def control(
     *, session: AsyncSession, person: Person, authority: Authority, settings: Settings, broadcast_id: int, action: str
 ) -> Broadcast:
-    """Pause, resume or cancel a broadcast; checked against the caller's role and the broadcast's state."""
+    """Pause, resume or cancel a broadcast; checked against the caller's role and the broadcast's state.
+
+    AUTHORITY is read from the database for this update, never taken from the button.
+    """
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None or not may_control(authority, person, broadcast):
         raise BroadcastError("not_allowed")
     status = BroadcastStatus(broadcast.status)
+    details: dict[str, Any] = {}
     if action == "pause" and status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED):
-        broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, "organizer"
+        broadcast.status = BroadcastStatus.PAUSED
+        broadcast.pause_reason = broadcast.paused_rank = rank_of(authority)
+        broadcast.paused_by = person.id
     elif action == "resume" and status is BroadcastStatus.PAUSED:
+        refusal = resume_refusal(authority, broadcast)
+        if refusal is not None:
+            raise BroadcastError(refusal)
         period = quiet_period_at(settings, utcnow())
         if period is not None:
             raise BroadcastError("quiet", period=period)
+        if broadcast.pause_reason == "role_changed" and broadcast.created_by != person.id:
+            # The owner lost the role: the admin who resumes takes the broadcast over (its status, its checks).
+            details["owner_from"], broadcast.created_by = broadcast.created_by, person.id
         due_later = broadcast.scheduled_at is not None and broadcast.scheduled_at > utcnow()
         broadcast.status = BroadcastStatus.SCHEDULED if due_later else BroadcastStatus.RUNNING
-        broadcast.pause_reason = None
+        broadcast.pause_reason = broadcast.paused_rank = None
+        broadcast.paused_by = None
     elif action == "cancel" and status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED, BroadcastStatus.PAUSED):
         broadcast.status, broadcast.finished_at = BroadcastStatus.CANCELLED, utcnow()
         await session.exec(
@@ -262,7 +293,9 @@ async def control(
     else:
         raise BroadcastError("wrong_state", status=status)
     session.add(broadcast)
-    await audit.record(session=session, action=f"broadcast.{action}", actor_person_id=person.id, broadcast=broadcast.id)
+    await audit.record(
+        session=session, action=f"broadcast.{action}", actor_person_id=person.id, broadcast=broadcast.id, **details
+    )
     await session.flush()
     return broadcast
 

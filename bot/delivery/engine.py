@@ -1,0 +1,382 @@
+"""The delivery loop: picks up due broadcasts, holds their lease, sends them in passes, and outlives any error.
+
+Each recipient has a delivery row written before the first send. Just before a request goes out its row is
+marked `sending` and committed (a few rows at a time, only as many as the pacer lets out at once, together
+with the outcomes answered so far); the outcome replaces that mark. A row still `sending` after a crash may or
+may not have reached Telegram, so it becomes `uncertain` and is never resent blindly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import math
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot
+
+from bot import catalog, db
+from bot.config import Settings
+from bot.delivery import reporting
+from bot.delivery.outcomes import Outcomes
+from bot.delivery.pacing import Pacer
+from bot.delivery.retry import RETRY_MOST_SECONDS, Trouble
+from bot.delivery.sending import BroadcastBot, ChatSpacing, send_one
+from bot.render import Renderer
+from bot.services import audit, broadcasts, deliveries
+from bot.services.deliveries import Outcome, Recipient
+from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
+
+logger = logging.getLogger(__name__)
+
+CONTROL_CHECK_SECONDS = 1.0
+IDLE_SECONDS = 1.0
+# The notice the owner gets when the engine pauses a broadcast by itself, by reason.
+PAUSE_NOTICES = {"quiet": "quiet_paused", "template_changed": "template_changed", "role_changed": "role_changed"}
+
+
+@dataclass
+class _Pass:
+    """What the sends of one pass over a broadcast share."""
+
+    template: str
+    values: dict[str, Any]
+    paid: bool
+    pacer: Pacer
+    slots: asyncio.Semaphore
+    now: dt.datetime
+
+
+class DeliveryEngine:
+    """Runs in the bot's process: picks up running and due broadcasts and sends them."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: BroadcastBot,
+        notifier: Bot,
+        renderer: Renderer,
+        retry_most_seconds: float = RETRY_MOST_SECONDS,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.sender = sender
+        self.notifier = notifier
+        self.renderer = renderer
+        self.worker = uuid.uuid4().hex
+        self.trouble = Trouble(most=retry_most_seconds)
+        self._wake = asyncio.Event()
+        self.outcomes = Outcomes(sessions)
+        self._spacing = ChatSpacing()
+
+    def wake(self) -> None:
+        """Something changed (a new, resumed or cancelled broadcast): look now rather than at the next tick."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until STOP is set, deliver whatever is due, one broadcast at a time; no error ends this loop."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self.settle()
+                    broadcast_id = await self.next_due()
+                    if broadcast_id is not None:
+                        await self.deliver(broadcast_id, stop)
+                except Exception as exc:
+                    delay = self.trouble.failed("delivering broadcasts", exc)
+                    await self._sleep(stop, delay)
+                    continue
+                self.trouble.recovered()
+                if broadcast_id is None:
+                    self._wake.clear()
+                    await self._sleep(stop, IDLE_SECONDS, wakeable=True)
+        finally:
+            await self._shutdown()
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float, *, wakeable: bool = False) -> None:
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _shutdown(self) -> None:
+        """Write what is still in memory, a few tries; what cannot be written stays `sending` (uncertain later)."""
+        for attempt in range(3):
+            try:
+                await self.settle()
+                return
+            except Exception as exc:
+                if attempt == 2:
+                    logger.error(
+                        "delivery engine: %d outcomes could not be written at shutdown: %s", len(self.outcomes), exc
+                    )
+                    return
+                await asyncio.sleep(1.0)
+
+    async def settle(self) -> None:
+        """Write what a failed write left in memory (run before each pass and at shutdown)."""
+        await self.outcomes.settle()
+
+    # ------------------------------------------------------------------------------------- choosing work
+
+    async def next_due(self) -> int | None:
+        """The broadcast to work on now (taken for this engine); due scheduled ones start or wait out a quiet
+        period."""
+        now = utcnow()
+        period = broadcasts.quiet_period_at(self.settings, now)
+        async with self.sessions() as session:
+            running = await deliveries.next_running(session=session, worker=self.worker, now=now)
+            if running is not None and await deliveries.take(session=session, broadcast=running, worker=self.worker):
+                if period is None:
+                    return running.id
+                await self._pause(session, running, "quiet", notice="quiet_paused")
+                return None
+            due = await deliveries.next_scheduled(session=session, worker=self.worker, now=now)
+            if due is None or not await deliveries.take(session=session, broadcast=due, worker=self.worker):
+                return None
+            if period is not None:
+                due.scheduled_at = period.end
+                due.worker = due.worker_seen_at = None
+                session.add(due)
+                await session.commit()
+                await self._report(session, due, notice="quiet_postponed")
+                return None
+            due.status = BroadcastStatus.RUNNING
+            session.add(due)
+            await session.commit()
+            return due.id
+
+    async def _pause(self, session: AsyncSession, broadcast: Broadcast, reason: str, *, notice: str) -> None:
+        """Pause for a reason of the engine's own (quiet period, changed template or role), and say so."""
+        await deliveries.pause(session=session, broadcast=broadcast, reason=reason)
+        await session.commit()
+        await self._report(session, broadcast, notice=notice)
+
+    async def _check(self, broadcast_id: int) -> BroadcastStatus | None:
+        """Renew the lease and look at the controls and the rules; the status to go on with, None when another
+        engine holds the broadcast now."""
+        async with self.sessions() as session:
+            broadcast = await deliveries.renew_lease(session=session, broadcast_id=broadcast_id, worker=self.worker)
+            await session.commit()
+            if broadcast is None:
+                return None
+            status = BroadcastStatus(broadcast.status)
+            if status is BroadcastStatus.RUNNING and (
+                reason := await deliveries.reason_to_pause(session=session, broadcast=broadcast, settings=self.settings)
+            ):
+                await self._pause(session, broadcast, reason, notice=PAUSE_NOTICES[reason])
+                return BroadcastStatus.PAUSED
+            await session.commit()
+            return status
+
+    # ------------------------------------------------------------------------------------- sending
+
+    async def deliver(self, broadcast_id: int, stop: asyncio.Event) -> None:
+        """Send one broadcast (already taken by next_due) until it is done, paused, cancelled, in a quiet
+        period, or the bot stops."""
+        await self.settle()
+        if await self._check(broadcast_id) is not BroadcastStatus.RUNNING:
+            await self._release(broadcast_id)
+            return
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            assert broadcast is not None
+            info = catalog.get_template_info(self.settings.templates.dir, broadcast.template)
+            assert info is not None  # just checked
+            values = broadcasts.parse_values(info, broadcast.values, self.settings)
+            if broadcast.started_at is None:
+                broadcast.started_at = utcnow()
+                session.add(broadcast)
+                await audit.record(
+                    session=session, action="broadcast.start", actor_person_id=None, broadcast=broadcast.id
+                )
+                await session.commit()
+            paid = broadcast.paid
+            await self._report(session, broadcast)
+        rate = self.settings.broadcast.paid_rate_per_second if paid else self.settings.broadcast.rate_per_second
+        in_flight = self.settings.broadcast.max_in_flight
+        # Rows are read ahead, but marked `sending` only in bursts (50 ms of sending, at least 5 messages so a
+        # slow moment at a low rate is caught up), just before their requests go out: after a crash, uncertain
+        # rows are those in flight, hardly more. Small bursts also keep arrivals at Telegram smooth.
+        burst = max(1, min(max(5, math.ceil(rate / 20)), in_flight // 4))
+        chunk = max(burst, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
+        pacer = Pacer(rate, burst=burst)
+        slots = asyncio.Semaphore(in_flight)
+        tasks: set[asyncio.Task[None]] = set()
+        flushed = asyncio.Event()
+        flusher = asyncio.create_task(self.outcomes.write_forever(flushed))
+        context = _Pass(info.name, values, paid, pacer, slots, utcnow())
+        last_control = last_report = time.monotonic()
+        state: BroadcastStatus | None = BroadcastStatus.RUNNING
+        cursor = 0
+        reading = asyncio.create_task(self._read(broadcast_id, cursor, chunk))
+        report: asyncio.Task[None] | None = None
+        try:
+            while not stop.is_set():
+                if self._wake.is_set() or time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
+                    self._wake.clear()
+                    last_control = time.monotonic()
+                    state = await self._check(broadcast_id)
+                    if state is not BroadcastStatus.RUNNING:
+                        break
+                if time.monotonic() - last_report >= self.settings.broadcast.status_interval_seconds:
+                    # In the background: editing the status message must not hold up the sending.
+                    last_report = time.monotonic()
+                    if report is None or report.done():
+                        report = asyncio.create_task(self._report_by_id(broadcast_id))
+                rows = await reading
+                if not rows:
+                    break
+                reading = asyncio.create_task(self._read(broadcast_id, rows[-1].delivery_id, chunk))
+                context.now = utcnow()
+                await self._skip([r for r in rows if not r.eligible])
+                sendable = [r for r in rows if r.eligible]
+                for start in range(0, len(sendable), burst):
+                    if self._wake.is_set() or stop.is_set() or time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
+                        break  # look at the controls now; the rest of the chunk is still pending
+                    group = sendable[start : start + burst]
+                    for _ in group:  # room for the whole burst first: nothing marked waits for a slot
+                        await slots.acquire()
+                    await pacer.take(len(group))
+                    try:
+                        marked = await self.outcomes.mark_sending([r.delivery_id for r in group])
+                    except BaseException:
+                        for _ in group:
+                            slots.release()
+                        raise
+                    for recipient in group:
+                        if recipient.delivery_id not in marked:
+                            slots.release()  # cancelled or taken meanwhile: not ours to send
+                            continue
+                        task = asyncio.create_task(self._send(recipient, context))
+                        tasks.add(task)
+                        task.add_done_callback(tasks.discard)
+                    cursor = group[-1].delivery_id
+                else:
+                    continue
+                reading.cancel()  # read again from where the sending stopped
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reading
+                reading = asyncio.create_task(self._read(broadcast_id, cursor, chunk))
+        finally:
+            reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reading
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if report is not None:
+                await asyncio.gather(report, return_exceptions=True)
+            self.outcomes.stop_writing(flushed)
+            with contextlib.suppress(Exception):
+                await flusher
+        await self.outcomes.flush()  # raises while the database refuses: run() retries, the outcomes stay in memory
+        if state is BroadcastStatus.RUNNING and not stop.is_set():
+            await self._finish(broadcast_id)
+        elif state is BroadcastStatus.CANCELLED:
+            await self._close_cancelled(broadcast_id)
+        else:
+            await self._report_by_id(broadcast_id)
+        if state is not None:
+            await self._release(broadcast_id)
+
+    async def _release(self, broadcast_id: int) -> None:
+        async with db.unit_of_work(self.sessions) as session:
+            await deliveries.release(session=session, broadcast_id=broadcast_id, worker=self.worker)
+
+    async def _read(self, broadcast_id: int, cursor: int, limit: int) -> list[Recipient]:
+        async with self.sessions() as session:
+            return await deliveries.pending(session=session, broadcast_id=broadcast_id, after=cursor, limit=limit)
+
+    async def _skip(self, recipients: list[Recipient]) -> None:
+        if recipients:
+            async with db.unit_of_work(self.sessions) as session:
+                await deliveries.skip(session=session, delivery_ids=[r.delivery_id for r in recipients])
+
+    async def _send(self, recipient: Recipient, context: _Pass) -> None:
+        try:
+            outcome = await self._attempt(recipient, context)
+        except Exception as exc:  # never lose an outcome: an unexpected error is reported, not swallowed
+            logger.exception("delivery %s: unexpected error", recipient.delivery_id)
+            outcome = Outcome(
+                recipient.delivery_id, DeliveryStatus.UNCERTAIN, recipient.attempts + 1, error=repr(exc)[:200]
+            )
+        finally:
+            context.slots.release()
+        self.outcomes.add(outcome)
+
+    async def _attempt(self, recipient: Recipient, context: _Pass) -> Outcome:
+        attempts = recipient.attempts + 1
+        if recipient.chat_id is None:
+            return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error="no private chat")
+        try:
+            text = broadcasts.render_message(
+                self.renderer,
+                self.settings,
+                template=context.template,
+                values=context.values,
+                name=recipient.name or "",
+                category=recipient.category,
+                region_code=recipient.region_code,
+                language_code=recipient.language_code,
+                now=context.now,
+            )
+        except Exception as exc:
+            return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=f"render: {exc}"[:200])
+        return await send_one(
+            self.sender,
+            delivery_id=recipient.delivery_id,
+            figure_id=recipient.figure_id,
+            chat_id=recipient.chat_id,
+            text=text,
+            attempts=attempts,
+            paid=context.paid,
+            pacer=context.pacer,
+            spacing=self._spacing,
+            max_attempts=self.settings.broadcast.max_attempts,
+        )
+
+    async def _finish(self, broadcast_id: int) -> None:
+        """Nothing pending and nothing of ours in flight: close the broadcast with its final report."""
+        if len(self.outcomes):
+            return  # outcomes not yet recorded (the database refused them): the next pass ends it
+        async with self.sessions() as session:
+            counts = await deliveries.finish(session=session, broadcast_id=broadcast_id)
+            await session.commit()
+            if counts is None:
+                return
+            broadcast = await session.get(Broadcast, broadcast_id, populate_existing=True)
+            if broadcast is not None:
+                await self._report(session, broadcast, counts=counts)
+
+    async def _close_cancelled(self, broadcast_id: int) -> None:
+        """A cancelled broadcast: what was still pending is skipped; record the final counts."""
+        async with self.sessions() as session:
+            counts = await deliveries.close_cancelled(session=session, broadcast_id=broadcast_id)
+            await session.commit()
+            broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is not None:
+                await self._report(session, broadcast, counts=counts)
+
+    async def _report_by_id(self, broadcast_id: int) -> None:
+        async with self.sessions() as session:
+            broadcast = await session.get(Broadcast, broadcast_id)
+            if broadcast is not None:
+                await self._report(session, broadcast)
+
+    async def _report(
+        self, session: AsyncSession, broadcast: Broadcast, *, counts: dict[str, int] | None = None, notice: str = ""
+    ) -> None:
+        await reporting.report(self.notifier, self.settings, session, broadcast, counts=counts, notice=notice)

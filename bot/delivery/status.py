@@ -1,0 +1,113 @@
+"""The organizer's status message and notices for one broadcast: pure views, text and buttons."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import catalog, i18n
+from bot.config import Settings
+from bot.services import broadcasts
+from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
+
+# Callback data of the status message's buttons: "bc:<broadcast id>:<pause|resume|cancel>".
+CONTROL_PREFIX = "bc"
+BAR_WIDTH = 10
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = BAR_WIDTH if total == 0 else round(BAR_WIDTH * done / total)
+    return "▓" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def status_message(
+    broadcast: Broadcast, counts: dict[str, int], settings: Settings, locale: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The organizer's view of one broadcast: progress, outcomes, time left, and the buttons that apply."""
+    _ = i18n.gettext_for(locale)
+    total = broadcast.recipient_count
+    open_ = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    done = total - open_
+    states = {
+        BroadcastStatus.SCHEDULED: _("scheduled"),
+        BroadcastStatus.RUNNING: _("sending"),
+        BroadcastStatus.PAUSED: _("paused"),
+        BroadcastStatus.CANCELLED: _("cancelled"),
+        BroadcastStatus.DONE: _("finished"),
+    }
+    title = catalog.get_template_info(settings.templates.dir, broadcast.template)
+    lines = [
+        _("<b>Broadcast #{id}</b>: {title} — {state}").format(
+            id=broadcast.id,
+            title=_escape(title.title if title else broadcast.template),
+            state=states[BroadcastStatus(broadcast.status)],
+        ),
+        f"{progress_bar(done, total)} {i18n.format_number(done, locale)}/{i18n.format_number(total, locale)}",
+        _("Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Skipped: {skipped} · Uncertain: {uncertain}").format(
+            sent=counts.get(DeliveryStatus.SENT, 0),
+            failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.CHAT_NOT_FOUND, 0),
+            blocked=counts.get(DeliveryStatus.BLOCKED, 0) + counts.get(DeliveryStatus.DEACTIVATED, 0),
+            skipped=counts.get(DeliveryStatus.SKIPPED, 0),
+            uncertain=counts.get(DeliveryStatus.UNCERTAIN, 0),
+        ),
+    ]
+    status = BroadcastStatus(broadcast.status)
+    if status is BroadcastStatus.SCHEDULED and broadcast.scheduled_at:
+        lines.append(
+            _("Scheduled for {when}.").format(when=i18n.format_datetime(broadcast.scheduled_at, settings.tz, locale))
+        )
+    if status is BroadcastStatus.RUNNING and open_:
+        rate = settings.broadcast.paid_rate_per_second if broadcast.paid else settings.broadcast.rate_per_second
+        left = dt.timedelta(seconds=max(1, round(open_ / rate)))
+        lines.append(_("About {left} left.").format(left=i18n.format_timedelta(left, locale)))
+    if status is BroadcastStatus.PAUSED:
+        reasons = {
+            "quiet": _("Paused for the quiet period (masa tenang)."),
+            "template_changed": _("Paused: the template changed after the broadcast was composed."),
+            "role_changed": _("Paused: the organizer's role or regions have changed."),
+        }
+        if broadcast.paused_rank == broadcasts.ADMIN_RANK:
+            lines.append(_("Paused by an admin. Only an admin can resume it."))
+        else:
+            lines.append(reasons.get(broadcast.pause_reason or "", _("Paused by an organizer.")))
+    buttons = []
+    if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED):
+        buttons.append(InlineKeyboardButton(_("Pause"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:pause"))
+    if status is BroadcastStatus.PAUSED:
+        buttons.append(InlineKeyboardButton(_("Resume"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:resume"))
+    if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED, BroadcastStatus.PAUSED):
+        buttons.append(InlineKeyboardButton(_("Cancel"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:cancel"))
+    return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def notice_text(notice: str, broadcast: Broadcast, settings: Settings, locale: str) -> str:
+    _ = i18n.gettext_for(locale)
+    period = broadcasts.quiet_period_at(settings, utcnow()) or (
+        settings.broadcast.quiet_periods[0] if settings.broadcast.quiet_periods else None
+    )
+    name = _escape(period.name) if period else ""
+    end = i18n.format_datetime(period.end, settings.tz, locale) if period else ""
+    texts = {
+        "quiet_paused": _(
+            "Broadcast #{id} has paused itself: {period} has begun and no broadcast may be sent until {end}. "
+            "You can resume it after that."
+        ),
+        "quiet_postponed": _(
+            "Broadcast #{id} was due during {period}; it will be sent when the quiet period ends, on {end}."
+        ),
+        "template_changed": _(
+            "Broadcast #{id} was paused because its template changed after it was composed. Cancel it and "
+            "compose it again with /siaran."
+        ),
+        "role_changed": _(
+            "Broadcast #{id} was paused because the role or regions of the organizer who composed it have "
+            "changed. An admin can resume or cancel it."
+        ),
+    }
+    return texts[notice].format(id=broadcast.id, period=name, end=end)
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)
