@@ -34,9 +34,9 @@ class TelegramSettings(_Section):
     startup_attempts: int = Field(default=10, ge=1)
     # Updates of different chats handled at once; one chat's updates always run one after another, in order.
     concurrent_updates: int = Field(default=64, ge=1, le=256)
-    # Replies to people (not broadcasts) per second across all chats; 0 = no limit of our own (Telegram's 429
-    # answers are still waited out).
-    reply_rate_per_second: float = Field(default=30.0, ge=0, le=1000)
+    # Replies to people (not broadcasts) per second across all chats; 0 = no limit of our own. Telegram's ~30/s
+    # is for bulk notifications (which the delivery engine paces); its 429 answers are waited out either way.
+    reply_rate_per_second: float = Field(default=0.0, ge=0, le=1000)
 
 
 class DatabaseSettings(_Section):
