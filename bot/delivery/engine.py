@@ -1,9 +1,9 @@
 """The delivery loop: picks up due broadcasts, holds their lease, sends them in passes, and outlives any error.
 
 Each recipient has a delivery row written before the first send. Just before a request goes out its row is
-marked `sending` and committed (a few rows at a time, only as many as the pacer lets out at once, together
-with the outcomes answered so far); the outcome replaces that mark. A row still `sending` after a crash may or
-may not have reached Telegram, so it becomes `uncertain` and is never resent blindly.
+marked `sending` and committed (a few rows at a time, 50 ms of sending, when the first of them is due to
+leave, together with the outcomes answered so far); the outcome replaces that mark. A row still `sending` after
+a crash may or may not have reached Telegram, so it becomes `uncertain` and is never resent blindly.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
 logger = logging.getLogger(__name__)
 
 CONTROL_CHECK_SECONDS = 1.0
+MARK_SECONDS = 0.05  # rows marked `sending` at once: this much sending
 IDLE_SECONDS = 1.0
 # The notice the owner gets when the engine pauses a broadcast by itself, by reason.
 PAUSE_NOTICES = {"quiet": "quiet_paused", "template_changed": "template_changed", "role_changed": "role_changed"}
@@ -208,12 +209,13 @@ class DeliveryEngine:
             await self._report(session, broadcast)
         rate = self.settings.broadcast.paid_rate_per_second if paid else self.settings.broadcast.rate_per_second
         in_flight = self.settings.broadcast.max_in_flight
-        # Rows are read ahead, but marked `sending` only in bursts (50 ms of sending, at least 5 messages so a
-        # slow moment at a low rate is caught up), just before their requests go out: after a crash, uncertain
-        # rows are those in flight, hardly more. Small bursts also keep arrivals at Telegram smooth.
-        burst = max(1, min(max(5, math.ceil(rate / 20)), in_flight // 4))
-        chunk = max(burst, min(math.ceil(in_flight / 4), math.ceil(rate / 10)))
-        pacer = Pacer(rate, burst=burst)
+        # Rows are read ahead (a tenth of a second, at least 5), but marked `sending` only a few at a time (50 ms
+        # of sending: one row below 40/s, few enough commits at 1,000/s) when the first of them is due to leave:
+        # after a crash, uncertain rows are those in flight, hardly more. The pacer then lets each request out
+        # on its own, evenly spaced.
+        batch = max(1, min(math.floor(rate * MARK_SECONDS), in_flight // 4))
+        chunk = max(batch, min(math.ceil(in_flight / 4), max(5, math.ceil(rate / 10))))
+        pacer = Pacer(rate)
         slots = asyncio.Semaphore(in_flight)
         tasks: set[asyncio.Task[None]] = set()
         flushed = asyncio.Event()
@@ -239,18 +241,20 @@ class DeliveryEngine:
                         report = asyncio.create_task(self._report_by_id(broadcast_id))
                 rows = await reading
                 if not rows:
+                    # A cancel empties the queue before its wake() arrives: read the state, do not assume done.
+                    state = await self._check(broadcast_id)
                     break
                 reading = asyncio.create_task(self._read(broadcast_id, rows[-1].delivery_id, chunk))
                 context.now = utcnow()
                 await self._skip([r for r in rows if not r.eligible])
                 sendable = [r for r in rows if r.eligible]
-                for start in range(0, len(sendable), burst):
+                for start in range(0, len(sendable), batch):
                     if self._wake.is_set() or stop.is_set() or time.monotonic() - last_control >= CONTROL_CHECK_SECONDS:
                         break  # look at the controls now; the rest of the chunk is still pending
-                    group = sendable[start : start + burst]
-                    for _ in group:  # room for the whole burst first: nothing marked waits for a slot
+                    group = sendable[start : start + batch]
+                    for _ in group:  # room for the whole batch first: nothing marked waits for a slot
                         await slots.acquire()
-                    await pacer.take(len(group))
+                    await pacer.ready()
                     try:
                         marked = await self.outcomes.mark_sending([r.delivery_id for r in group])
                     except BaseException:
@@ -261,6 +265,7 @@ class DeliveryEngine:
                         if recipient.delivery_id not in marked:
                             slots.release()  # cancelled or taken meanwhile: not ours to send
                             continue
+                        await pacer.take()
                         task = asyncio.create_task(self._send(recipient, context))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)

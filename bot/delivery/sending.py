@@ -86,7 +86,7 @@ async def send_one(
             throttled += 1
             if throttled > MAX_THROTTLED:
                 return Outcome(delivery_id, DeliveryStatus.FAILED, attempts, error="too many requests")
-            await pacer.take(1)
+            await pacer.take()
         except Forbidden as exc:
             status = DeliveryStatus.DEACTIVATED if "deactivated" in exc.message else DeliveryStatus.BLOCKED
             return Outcome(delivery_id, status, attempts, error=exc.message[:200], unreachable_figure=figure_id)
@@ -108,7 +108,7 @@ async def send_one(
             attempts += 1
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
-            await pacer.take(1)
+            await pacer.take()
         except TelegramError as exc:
             return Outcome(delivery_id, DeliveryStatus.FAILED, attempts, error=exc.message[:200])
 
