@@ -24,7 +24,7 @@ from bot.delivery import BroadcastBot, DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
-from bot.services import registration, roles
+from bot.services import conversations, roles
 from bot.update_processor import PerChatUpdateProcessor
 from models import Role
 
@@ -120,7 +120,7 @@ async def expire_conversations(context: Context) -> None:
     """Hourly: delete abandoned conversations with what they gathered (the handlers also ignore them at once)."""
     settings: Settings = context.bot_data.settings
     async with db.unit_of_work(context.bot_data.sessions) as session:
-        expired = await registration.expire_abandoned(
+        expired = await conversations.expire_abandoned(
             session=session, expire_after=settings.privacy.conversation_expiry
         )
     if expired:

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot import regions
 from bot.services import broadcasts, roles
-from bot.services.registration import InputProblem, Problem, clean_name, clean_organization
+from bot.services.figure_input import InputProblem, Problem, clean_name, clean_organization
 from models import ConversationState, Figure, Person, Role
 from tests.conftest import ADMIN_ID, Harness
 from tests.test_broadcast import make_figures, make_organizer, tap

@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import select
 from telegram import Update
 
-from bot.services import registration
+from bot.services import conversations, registration
 from bot.update_processor import PerChatUpdateProcessor
 from models import ConversationState, utcnow
 from tests.conftest import Harness
@@ -135,7 +135,7 @@ async def test_abandoned_conversations_expire_with_their_contents(harness: Harne
         states[0].updated_at = utcnow() - dt.timedelta(hours=24, minutes=1)
         session.add(states[0])
         await session.commit()
-        expired = await registration.expire_abandoned(session=session, expire_after=dt.timedelta(hours=24))
+        expired = await conversations.expire_abandoned(session=session, expire_after=dt.timedelta(hours=24))
         await session.commit()
         assert expired == 1
         assert (await session.exec(select(ConversationState))).all() == []

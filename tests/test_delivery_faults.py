@@ -90,6 +90,18 @@ async def _finished(harness: Harness) -> bool:
     return done
 
 
+async def _until_finished(harness: Harness, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Give the engine up to TIMEOUT seconds to close the broadcast after its last message."""
+    for _ in range(int(timeout * 10)):
+        if await _finished(harness):
+            return
+        await asyncio.sleep(0.1)
+
+
+def _copies_received(harness: Harness, recipients: list[int]) -> int:
+    return sum(MARKER in " ".join(harness.fake.sent_texts(u)) for u in recipients)
+
+
 def _tracebacks(caplog: pytest.LogCaptureFixture) -> int:
     return sum(1 for r in caplog.records if r.name.startswith("bot.delivery") and r.exc_info)
 
@@ -131,7 +143,7 @@ async def test_postgres_outage_mid_broadcast_serves_everyone_once(
     running = asyncio.create_task(engine.run(stop))
 
     def received() -> int:
-        return sum(MARKER in " ".join(harness.fake.sent_texts(u)) for u in recipients)
+        return _copies_received(harness, recipients)
 
     await harness.fake.wait_for(lambda: received() >= 10, 20)
     async with postgres_outage(database_url):
@@ -140,10 +152,7 @@ async def test_postgres_outage_mid_broadcast_serves_everyone_once(
     assert not running.done(), "the engine died with the database"
     await harness.fake.wait_for(lambda: received() == 40, 30)
 
-    for _ in range(100):
-        if await _finished(harness):
-            break
-        await asyncio.sleep(0.1)
+    await _until_finished(harness)
     stop.set()
     await running
     counts = await _served_once(harness, recipients)
@@ -175,7 +184,7 @@ async def test_sqlite_write_lock_held_mid_broadcast_serves_everyone_once(
     running = asyncio.create_task(engine.run(stop))
 
     def received() -> int:
-        return sum(MARKER in " ".join(harness.fake.sent_texts(u)) for u in recipients)
+        return _copies_received(harness, recipients)
 
     try:
         await harness.fake.wait_for(lambda: received() >= 10, 20)
@@ -192,10 +201,7 @@ async def test_sqlite_write_lock_held_mid_broadcast_serves_everyone_once(
         assert not running.done(), "the engine died behind the lock"
         await harness.fake.wait_for(lambda: received() == 40, 30)
 
-        for _ in range(100):
-            if await _finished(harness):
-                break
-            await asyncio.sleep(0.1)
+        await _until_finished(harness)
         stop.set()
         await running
     finally:

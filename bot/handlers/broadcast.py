@@ -18,7 +18,7 @@ from bot.handlers.access import drop_keyboard, guarded
 from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region, zone_label
-from bot.services import broadcasts, registration
+from bot.services import broadcasts, conversations
 from bot.services.broadcasts import BroadcastError, Segment
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
 
@@ -99,13 +99,13 @@ async def broadcast_command(update: Update, context: Context) -> None:
     """/siaran: choose a template, fill its values, choose the segment, preview, send or schedule."""
     _ = context._
     assert context.person is not None and update.effective_chat is not None
-    await registration.cancel(session=context.session, person=context.person)
+    await conversations.cancel(session=context.session, person=context.person)
     assert context.person.id is not None
     state = ConversationState(
         person_id=context.person.id,
         flow=FLOW,
         step="template",
-        version=registration.new_version(),
+        version=conversations.new_version(),
         data={"segment": {}},
     )
     context.session.add(state)
@@ -223,7 +223,7 @@ async def _preview(
     )
     state.data.pop("preview", None)  # stored by earlier versions
     state.data["template_version"] = info.version  # what the organizer saw is what gets sent
-    registration.mark_changed(state)
+    conversations.mark_changed(state)
     header = _(
         "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
         "stopped messages, blocked the bot or deleted their data are not counted)."
@@ -267,13 +267,13 @@ def _age_name(value: str, context: Context) -> str:
 def _move(state: ConversationState, step: str) -> None:
     state.step = step
     state.version += 1
-    registration.mark_changed(state)
+    conversations.mark_changed(state)
 
 
 async def _state(context: Context) -> ConversationState | None:
     if context.person is None:
         return None
-    state = await registration.current(
+    state = await conversations.current(
         session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
     )
     return state if state is not None and state.flow == FLOW else None
@@ -295,7 +295,7 @@ async def on_button(update: Update, context: Context) -> None:
     await query.answer()
     chat_id = update.effective_chat.id
     if action == "cancel":
-        await registration.cancel(session=context.session, person=context.person)
+        await conversations.cancel(session=context.session, person=context.person)
         await context.session.commit()
         await drop_keyboard(query.message)
         await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
@@ -342,7 +342,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
         picked ^= {arg}
         state.data[step] = sorted(picked)
         state.version += 1
-        registration.mark_changed(state)
+        conversations.mark_changed(state)
     elif step in ("category", "age") and action == "next":
         segment["categories" if step == "category" else "age_brackets"] = state.data.get(step, [])
         _move(state, "age" if step == "category" else "since")
@@ -369,7 +369,7 @@ async def on_text(update: Update, context: Context) -> bool:
     if state is None or message is None or message.text is None or update.effective_chat is None:
         return False
     if not context.authority.at_least(Role.ORGANIZER):
-        await registration.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
+        await conversations.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
         await message.reply_text(_("Sorry, only election organizers may do this."))
         return True
     chat_id = update.effective_chat.id

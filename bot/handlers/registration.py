@@ -23,8 +23,9 @@ from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
-from bot.services import invitations, registration
-from bot.services.registration import Finished, Problem, Step
+from bot.services import conversations, invitations, registration
+from bot.services.figure_input import Problem
+from bot.services.registration import Finished, Step
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, utcnow
 
 PREFIX = "reg"
@@ -467,7 +468,7 @@ async def on_button(update: Update, context: Context) -> None:
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
     if action == "cancel":
-        await registration.cancel(session=context.session, person=context.person)
+        await conversations.cancel(session=context.session, person=context.person)
         await context.session.commit()
         await query.answer()
         await drop_keyboard(query.message)
@@ -508,7 +509,7 @@ async def _registration_state(context: Context) -> ConversationState | None:
     """The person's registration or profile edit in progress (not another kind of conversation)."""
     if context.person is None:
         return None
-    state = await registration.current(
+    state = await conversations.current(
         session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
     )
     return state if state is not None and state.flow in (registration.REGISTER, registration.EDIT) else None
@@ -518,9 +519,9 @@ async def cancel_conversation(context: Context) -> ConversationState | None:
     """For /batal: drop the conversation in progress, returning what it was."""
     if context.person is None:
         return None
-    state = await registration.current(
+    state = await conversations.current(
         session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
     )
     if state is not None:
-        await registration.cancel(session=context.session, person=context.person)
+        await conversations.cancel(session=context.session, person=context.person)
     return state

@@ -6,24 +6,28 @@ import datetime as dt
 import enum
 import hashlib
 import re
-import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
-from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import col, delete, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
 from bot.services import audit
+from bot.services.conversations import cancel, mark_changed, new_version
+from bot.services.figure_input import (
+    InputProblem,
+    Problem,
+    clean_name,
+    clean_organization,
+    normalize_contact_phone,
+    normalize_phone,
+)
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, Person, utcnow
 
 REGISTER = "register"
 EDIT = "edit"
-NAME_MIN, NAME_MAX, ORGANIZATION_MAX = 2, 100, 120
 SKIP_WORDS = {"lewati", "skip", "-"}
 
 
@@ -57,38 +61,12 @@ FIELDS: dict[str, tuple[Step, ...]] = {
 }
 
 
-class Problem(enum.StrEnum):
-    """Why an answer was not accepted; the handler words it for the person."""
-
-    NAME_EMPTY = "name_empty"
-    NAME_LENGTH = "name_length"
-    NAME_COMMAND = "name_command"
-    NAME_LINK = "name_link"
-    NAME_CHARACTERS = "name_characters"
-    # Blank-looking: Hangul fillers, zero-width characters, or marks stacked on one letter.
-    INVISIBLE = "invisible"
-    PHONE_INVALID = "phone_invalid"
-    PHONE_NOT_MOBILE = "phone_not_mobile"
-    CONTACT_NOT_OWN = "contact_not_own"
-    ORGANIZATION_LENGTH = "organization_length"
-    REGION_NOT_FOUND = "region_not_found"
-    REGION_QUERY_SHORT = "region_query_short"
-    ORGANIZATION_INVALID = "organization_invalid"
-    CHOOSE_BUTTON = "choose_button"
-
-
 class Finished(enum.StrEnum):
     SAVED = "saved"
     EDITED = "edited"
     DECLINED = "declined"
     GUARDIAN_DECLINED = "guardian_declined"
     ALREADY_REGISTERED = "already_registered"
-
-
-class InputProblem(ValueError):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 @dataclass(frozen=True)
@@ -117,109 +95,6 @@ class Result:
     problem: Problem | None = None
     finished: Finished | None = None
     figure: Figure | None = None
-
-
-# ----------------------------------------------------------------------------------------- validation
-
-_LINK = re.compile(r"(https?://|www\.|t\.me/|@\w|\.(com|id|net|org|me)\b)", re.IGNORECASE)
-_NAME_PUNCTUATION = set(" .,'’-`")
-
-
-# Letters (category Lo) or symbols that draw nothing: Hangul fillers and the braille blank. With format characters
-# (zero-width spaces and joiners, direction marks) they make a name that looks blank in every list.
-_BLANK_CHARACTERS = frozenset("\u3164\u115f\u1160\uffa0\u2800")
-# Enough for any real name (a letter with two accents); more is "Zalgo" text stacked over the lines around it.
-MAX_MARKS_PER_LETTER = 2
-
-
-def visible_text(text: str) -> str:
-    """TEXT (NFC) without the characters that show as nothing."""
-    normalized = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in normalized if ch not in _BLANK_CHARACTERS and unicodedata.category(ch) != "Cf")
-
-
-def _stacked_marks(text: str) -> bool:
-    """True when a combining mark has no letter to sit on, or more than MAX_MARKS_PER_LETTER sit on one."""
-    run = 0
-    previous_is_base = False
-    for ch in text:
-        if unicodedata.category(ch).startswith("M"):
-            run += 1
-            if not previous_is_base or run > MAX_MARKS_PER_LETTER:
-                return True
-        else:
-            run = 0
-            previous_is_base = not ch.isspace()
-    return False
-
-
-def _letters(text: str) -> int:
-    return sum(unicodedata.category(ch).startswith("L") for ch in text)
-
-
-def clean_name(text: str) -> str:
-    """A person's name: 2-100 characters of letters, spaces and . , ' - after trimming, at least two of them
-    visible letters (blank characters are dropped, stacked marks refused)."""
-    raw = " ".join(text.split())
-    name = " ".join(visible_text(text).split())
-    if not name:
-        raise InputProblem(Problem.INVISIBLE if raw else Problem.NAME_EMPTY)
-    if _stacked_marks(name):
-        raise InputProblem(Problem.INVISIBLE)
-    if name.startswith("/"):
-        raise InputProblem(Problem.NAME_COMMAND)
-    if _LINK.search(name):
-        raise InputProblem(Problem.NAME_LINK)
-    if not NAME_MIN <= len(name) <= NAME_MAX:
-        raise InputProblem(Problem.NAME_LENGTH)
-    if not all(ch.isalpha() or ch in _NAME_PUNCTUATION or unicodedata.category(ch) == "Mn" for ch in name):
-        raise InputProblem(Problem.NAME_CHARACTERS)
-    if _letters(name) < NAME_MIN:
-        raise InputProblem(Problem.INVISIBLE if _letters(raw) >= NAME_MIN else Problem.NAME_LENGTH)
-    return name
-
-
-def _mobile_e164(number: phonenumbers.PhoneNumber) -> str:
-    if not phonenumbers.is_valid_number(number):
-        raise InputProblem(Problem.PHONE_INVALID)
-    kind = phonenumbers.number_type(number)
-    if kind not in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
-        raise InputProblem(Problem.PHONE_NOT_MOBILE)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalize_phone(text: str) -> str:
-    """A typed number ('0812-3456-7890', '+62 812…', '62812…') as E.164; only valid mobile numbers."""
-    try:
-        number = phonenumbers.parse(text.strip(), "ID")
-    except phonenumbers.NumberParseException as exc:
-        raise InputProblem(Problem.PHONE_INVALID) from exc
-    return _mobile_e164(number)
-
-
-def normalize_contact_phone(phone: str) -> str:
-    """A number from a shared Telegram contact: international, often without '+' (see DOMAIN.md)."""
-    digits = phone.strip()
-    if not digits.startswith("+"):
-        digits = "+" + digits
-    try:
-        number = phonenumbers.parse(digits, None)
-    except phonenumbers.NumberParseException as exc:
-        raise InputProblem(Problem.PHONE_INVALID) from exc
-    return _mobile_e164(number)
-
-
-def clean_organization(text: str) -> str:
-    organization = " ".join(visible_text(text).split())
-    if not organization:
-        raise InputProblem(Problem.INVISIBLE if text.strip() else Problem.NAME_EMPTY)
-    if _stacked_marks(organization) or not any(ch.isalnum() for ch in organization):
-        raise InputProblem(Problem.INVISIBLE)
-    if organization.startswith("/") or _LINK.search(organization):
-        raise InputProblem(Problem.ORGANIZATION_INVALID)
-    if len(organization) > ORGANIZATION_MAX:
-        raise InputProblem(Problem.ORGANIZATION_LENGTH)
-    return organization
 
 
 def notice_version(notice_text: str) -> str:
@@ -290,11 +165,6 @@ def missing_step(data: dict[str, Any]) -> Step | None:
     return None
 
 
-def new_version() -> int:
-    """A random first step number, so buttons from an earlier conversation do not match this one."""
-    return secrets.randbelow(900_000) + 100_000
-
-
 def can_go_back(state: ConversationState) -> bool:
     return _previous(Step(state.step), state.data) is not None
 
@@ -319,47 +189,7 @@ def _move(state: ConversationState, step: Step) -> None:
     state.updated_at = utcnow()
 
 
-def mark_changed(state: ConversationState) -> None:
-    """Mark DATA as modified (changes inside a JSON value are invisible to the ORM otherwise); the conversation
-    is in use, so its expiry starts again."""
-    flag_modified(state, "data")
-    state.updated_at = utcnow()
-
-
-# ----------------------------------------------------------------------------------------- lifecycle
-
-
-async def current(
-    *, session: AsyncSession, person: Person, expire_after: dt.timedelta | None = None
-) -> ConversationState | None:
-    """The person's conversation in progress; one untouched for longer than EXPIRE_AFTER is abandoned: it is
-    deleted with everything it gathered, and there is none."""
-    assert person.id is not None
-    state = await session.get(ConversationState, person.id)
-    if state is not None and expire_after is not None and state.updated_at < utcnow() - expire_after:
-        await session.delete(state)
-        await session.flush()
-        return None
-    return state
-
-
-async def expire_abandoned(*, session: AsyncSession, expire_after: dt.timedelta) -> int:
-    """Delete every conversation untouched for longer than EXPIRE_AFTER (answers gathered, composer drafts and
-    their previews); how many went."""
-    result = await session.exec(
-        delete(ConversationState).where(col(ConversationState.updated_at) < utcnow() - expire_after)
-    )
-    return int(result.rowcount or 0)
-
-
-async def cancel(*, session: AsyncSession, person: Person) -> bool:
-    """Drop a conversation in progress; nothing it gathered is kept."""
-    state = await current(session=session, person=person)
-    if state is None:
-        return False
-    await session.delete(state)
-    await session.flush()
-    return True
+# ----------------------------------------------------------------------------------------- starting
 
 
 async def start_registration(
