@@ -6,11 +6,13 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
 
 from bot import i18n, menus
 from bot.commands import commands_for
 from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
+from bot.handlers import errors
 from bot.handlers import registration as registration_handlers
 from bot.handlers.access import guarded, private_chat_button
 from bot.handlers.limits import listed
@@ -21,7 +23,20 @@ PENDING_KEYS = ("role_pending",)
 
 
 async def identify(update: Update, context: Context) -> None:
-    """Record who wrote and work out their role and language; runs before every other handler."""
+    """Record who wrote and work out their role and language; runs before every other handler.
+
+    When that fails (the database is unreachable or locked for longer than the busy timeout), the person gets
+    one apology and the update goes no further: no handler may run without knowing who is asking.
+    """
+    try:
+        await _identify(update, context)
+    except Exception as exc:
+        context.error = exc
+        await errors.on_error(update, context)
+        raise ApplicationHandlerStop from exc
+
+
+async def _identify(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
         return
