@@ -83,6 +83,13 @@ async def test_bad_role_commands_get_specific_indonesian_hints(harness: Harness)
     assert await _role_rows(harness) == []
 
 
+async def test_a_number_that_cannot_be_a_telegram_id_is_named_as_the_problem(harness: Harness) -> None:
+    for target in ("99999999999999999999", "-5", "+62812"):
+        [reply] = await harness.send(ADMIN_ID, f"/peran beri {target} admin")
+        assert "bukan ID pengguna Telegram" in reply.shown, reply.shown
+    assert await _role_rows(harness) == []
+
+
 async def test_non_admins_cannot_use_peran_or_its_buttons(harness: Harness) -> None:
     harness.fake.user(30, "Organizer")
     [summary] = await harness.send(ADMIN_ID, "/peran beri 30 penyelenggara 63")

@@ -58,6 +58,13 @@ def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
     telegram_id = username = None
     if words and re.fullmatch(r"\d{1,15}", words[0]):
         telegram_id = int(words.pop(0))
+    elif words and re.fullmatch(r"[-+]?\d+", words[0]):
+        raise RoleSyntaxError(
+            _(
+                "<code>{number}</code> is not a Telegram user ID: an ID is a positive number of at most 15 digits. "
+                "Ask the person to send /start to the bot and use their @username instead."
+            ).format(number=echo(words[0], 20))
+        )
     elif words and words[0].startswith("@"):
         username = words.pop(0)
         if not re.fullmatch(r"@[A-Za-z0-9_]{4,32}", username):
