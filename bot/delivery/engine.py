@@ -216,6 +216,7 @@ class DeliveryEngine:
         batch = max(1, min(math.floor(rate * MARK_SECONDS), in_flight // 4))
         chunk = max(batch, min(math.ceil(in_flight / 4), max(5, math.ceil(rate / 10))))
         pacer = Pacer(rate)
+
         slots = asyncio.Semaphore(in_flight)
         tasks: set[asyncio.Task[None]] = set()
         flushed = asyncio.Event()
@@ -265,8 +266,12 @@ class DeliveryEngine:
                         if recipient.delivery_id not in marked:
                             slots.release()  # cancelled or taken meanwhile: not ours to send
                             continue
+                        # Rendered before the pacer lets it go, so that it leaves the moment it may: the first
+                        # rendering of a pass (templates, the region table) would otherwise make it leave late
+                        # and arrive bunched with the next one.
+                        text = self._render(recipient, context)
                         await pacer.take()
-                        task = asyncio.create_task(self._send(recipient, context))
+                        task = asyncio.create_task(self._send(recipient, text, context))
                         tasks.add(task)
                         task.add_done_callback(tasks.discard)
                     cursor = group[-1].delivery_id
@@ -310,9 +315,9 @@ class DeliveryEngine:
             async with db.unit_of_work(self.sessions) as session:
                 await deliveries.skip(session=session, delivery_ids=[r.delivery_id for r in recipients])
 
-    async def _send(self, recipient: Recipient, context: _Pass) -> None:
+    async def _send(self, recipient: Recipient, text: str | Outcome, context: _Pass) -> None:
         try:
-            outcome = await self._attempt(recipient, context)
+            outcome = text if isinstance(text, Outcome) else await self._attempt(recipient, text, context)
         except Exception as exc:  # never lose an outcome: an unexpected error is reported, not swallowed
             logger.exception("delivery %s: unexpected error", recipient.delivery_id)
             outcome = Outcome(
@@ -322,12 +327,13 @@ class DeliveryEngine:
             context.slots.release()
         self.outcomes.add(outcome)
 
-    async def _attempt(self, recipient: Recipient, context: _Pass) -> Outcome:
+    def _render(self, recipient: Recipient, context: _Pass) -> str | Outcome:
+        """The recipient's text, or the outcome when there is none to send."""
         attempts = recipient.attempts + 1
         if recipient.chat_id is None:
             return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error="no private chat")
         try:
-            text = broadcasts.render_message(
+            return broadcasts.render_message(
                 self.renderer,
                 self.settings,
                 template=context.template,
@@ -340,13 +346,16 @@ class DeliveryEngine:
             )
         except Exception as exc:
             return Outcome(recipient.delivery_id, DeliveryStatus.FAILED, attempts, error=f"render: {exc}"[:200])
+
+    async def _attempt(self, recipient: Recipient, text: str, context: _Pass) -> Outcome:
+        assert recipient.chat_id is not None
         return await send_one(
             self.sender,
             delivery_id=recipient.delivery_id,
             figure_id=recipient.figure_id,
             chat_id=recipient.chat_id,
             text=text,
-            attempts=attempts,
+            attempts=recipient.attempts + 1,
             paid=context.paid,
             pacer=context.pacer,
             spacing=self._spacing,
