@@ -199,6 +199,9 @@ async def test_sqlite_write_lock_held_mid_broadcast_serves_everyone_once(
         finally:
             locker.close()
         assert not running.done(), "the engine died behind the lock"
+        # Said when the engine gets going again, not only when the broadcast is over.
+        await harness.fake.wait_for(lambda: "answers again" in caplog.text, 10)
+        assert received() < 40
         await harness.fake.wait_for(lambda: received() == 40, 30)
 
         await _until_finished(harness)

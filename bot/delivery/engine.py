@@ -90,6 +90,7 @@ class DeliveryEngine:
                 try:
                     await self.settle()
                     broadcast_id = await self.next_due()
+                    self.trouble.answering()
                     if broadcast_id is not None:
                         await self.deliver(broadcast_id, stop)
                 except Exception as exc:

@@ -17,6 +17,7 @@ class Trouble:
     def __init__(self, first: float = RETRY_FIRST_SECONDS, most: float = RETRY_MOST_SECONDS) -> None:
         self.first, self.most = first, most
         self.count = 0
+        self._said_back = False
 
     def failed(self, doing: str, exc: BaseException) -> float:
         """Log EXC (raised while DOING something) and return how long to wait before the next try."""
@@ -35,7 +36,15 @@ class Trouble:
             )
         return delay
 
+    def answering(self) -> None:
+        """The database answered again: said at once (the broadcast in hand may take minutes to finish), while
+        the failures still count until a whole round of work succeeds."""
+        if self.count and not self._said_back:
+            logger.info("delivery engine: the database answers again after %d failed attempts", self.count)
+            self._said_back = True
+
     def recovered(self) -> None:
         if self.count:
             logger.info("delivery engine: working again after %d failed attempts", self.count)
             self.count = 0
+        self._said_back = False
