@@ -42,7 +42,7 @@ from bot.services.broadcasts import Segment
 from bot.services.roles import Authority
 from models import Broadcast, BroadcastStatus, Figure, Person, Role, utcnow
 from tests.faketg.client import ControlClient
-from tests.faketg.core import DEFAULT_TOKEN
+from tests.faketg.core import DEFAULT_TOKEN, most_in_any_second
 from tests.faketg.process import spawn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,7 +191,7 @@ async def run(args: argparse.Namespace) -> None:
         print(f"achieved while sending: {steady:,.1f} requests/s{share} (first to last arrival at the server)")
     print(f"429 answers from the server's limiter: {stats.get('too_many_requests')}")
     if arrivals:
-        print(f"most arrivals in any sliding 1 s window: {busiest_second(arrivals)} (broadcast requests, 429s too)")
+        print(f"most arrivals in any sliding 1 s window: {most_in_any_second(arrivals)} (broadcast requests, 429s too)")
         gaps = sorted(1000 * (b - a) for a, b in itertools.pairwise(arrivals))
         if gaps:
             quantiles = "  ".join(f"{name} {gaps[int(q * (len(gaps) - 1))]:.1f}" for name, q in GAP_QUANTILES)
@@ -202,16 +202,6 @@ async def run(args: argparse.Namespace) -> None:
     print(f"process peak RSS (includes seeding): {peak_rss()}")
     if broadcast.status != BroadcastStatus.DONE:
         print("WARNING: the broadcast did not finish")
-
-
-def busiest_second(arrivals: list[float]) -> int:
-    """The most of the sorted ARRIVALS in any window (t - 1 s, t], as the server's limiter counts them."""
-    most, first = 0, 0
-    for last, at in enumerate(arrivals):
-        while arrivals[first] <= at - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 def peak_rss() -> str:

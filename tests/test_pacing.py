@@ -18,6 +18,7 @@ import pytest
 from bot.delivery.pacing import Pacer
 from bot.services import broadcasts
 from tests.conftest import ADMIN_ID, Harness
+from tests.faketg.core import most_in_any_second
 from tests.test_broadcast import compose_invitation, make_figures, tap
 
 
@@ -35,16 +36,6 @@ class VirtualClock:
     async def sleep(self, seconds: float) -> None:
         self.now += seconds + self._random.uniform(0, self.late)
         await asyncio.sleep(0)  # let other tasks run, as a real sleep would
-
-
-def most_in_any_second(times: list[float]) -> int:
-    """The most of TIMES (sorted) in any window (t - 1 s, t], as Telegram's limiter counts."""
-    most, first = 0, 0
-    for last, at in enumerate(times):
-        while times[first] <= at - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 async def departures(pacer: Pacer, clock: VirtualClock, count: int) -> list[float]:

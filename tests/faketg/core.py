@@ -321,6 +321,16 @@ class FakeChat:
         return data
 
 
+def most_in_any_second(times: list[float]) -> int:
+    """The most of TIMES (sorted) in any window (t - 1 s, t], as Telegram's limiter counts."""
+    most, first = 0, 0
+    for last, at in enumerate(times):
+        while times[first] <= at - 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
 @dataclass
 class RecordedRequest:
     """One Bot API call as received, with its answer status (None while in flight)."""
