@@ -97,7 +97,8 @@ def build_application(
         request=request or HTTPXRequest(connection_pool_size=REPLY_CONNECTIONS),
         get_updates_request=get_updates_request or HTTPXRequest(),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
-        # Replies stay under Telegram's limits; a 429 is retried after retry_after instead of raised.
+        # Groups get Telegram's 20 a minute, an overall ceiling only when reply_rate_per_second sets one, and a
+        # 429 is retried after retry_after instead of raised.
         rate_limiter=AIORateLimiter(
             overall_max_rate=settings.telegram.reply_rate_per_second, overall_time_period=1, max_retries=3
         ),
