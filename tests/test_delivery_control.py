@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
-from bot.services import roles
+from bot.services import broadcasts, deliveries, roles
 from models import AuditEvent, Broadcast, BroadcastStatus, Person, Role
 from tests.conftest import ADMIN_ID, Harness
 from tests.test_broadcast import (
@@ -170,3 +170,71 @@ async def test_an_admin_resumes_a_role_changed_pause_and_becomes_its_owner(harne
         resumed = (await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "broadcast.resume"))).one()
     assert resumed.actor_person_id == admin.id
     assert resumed.details["owner_from"] == (await _person(harness, ORGANIZER)).id
+
+
+async def test_the_engines_own_pause_or_start_never_overwrites_a_persons_cancel_or_pause(harness: Harness) -> None:
+    """The engine read the broadcast (running, or scheduled and due) just before a person acted on it: its write
+    must not undo what the person did (a lost update)."""
+    await make_figures(harness, 3500, 3)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    [broadcast] = await _broadcasts(harness)
+    admin = await _person(harness, ADMIN_ID)
+    authority = roles.Authority(role=Role.ADMIN)
+    settings = harness.app.bot_data.settings
+    sessions = harness.app.bot_data.sessions
+    async with sessions() as engine_session, sessions() as person_session:
+        seen = await engine_session.get(Broadcast, broadcast.id)  # the engine's view: running
+        assert seen is not None and seen.status == BroadcastStatus.RUNNING
+        await engine_session.commit()
+        await broadcasts.control(
+            session=person_session,
+            person=admin,
+            authority=authority,
+            settings=settings,
+            broadcast_id=broadcast.id or 0,
+            action="pause",
+        )
+        await person_session.commit()
+        assert not await deliveries.pause(session=engine_session, broadcast=seen, reason="quiet")
+        await engine_session.commit()
+        assert (seen.status, seen.paused_rank) == (BroadcastStatus.PAUSED, "admin")
+
+        await broadcasts.control(
+            session=person_session,
+            person=admin,
+            authority=authority,
+            settings=settings,
+            broadcast_id=broadcast.id or 0,
+            action="cancel",
+        )
+        await person_session.commit()
+        # The engine, having found it due a moment before the cancel, starts it: the cancel stands.
+        assert not await deliveries.start_scheduled(session=engine_session, broadcast=seen, postpone_to=None)
+        await engine_session.commit()
+    [final] = await _broadcasts(harness)
+    assert final.status == BroadcastStatus.CANCELLED
+
+
+async def test_a_pause_during_a_429_wait_is_honoured_before_the_next_message(harness: Harness) -> None:
+    recipients = await make_figures(harness, 3600, 6)
+    _set(harness, rate_per_second=5)
+    await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
+    await tap(harness, ADMIN_ID, "📨 Kirim sekarang")
+    harness.fake.fail_next(
+        "sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3, times=1, chat_id=recipients[1]
+    )
+    sending = asyncio.create_task(harness.deliver())
+    await harness.fake.wait_for(lambda: any(r.status == 429 for r in harness.fake.requests), timeout=10)
+    [broadcast] = await _broadcasts(harness)
+    await harness.press_data(ADMIN_ID, harness.last(ADMIN_ID), f"bc:{broadcast.id}:pause")
+    assert "Dihentikan sementara" in harness.fake.callback_answers[-1]["text"]
+    paused_at = len(harness.fake.requests)
+    await asyncio.wait_for(sending, timeout=15)
+    [broadcast] = await _broadcasts(harness)
+    assert broadcast.status == BroadcastStatus.PAUSED
+    # The refused delivery itself was already on its way (marked `sending`) and is retried once retry_after
+    # has passed; nobody else gets a message once the pause was answered.
+    others = {str(user) for user in recipients if user != recipients[1]}
+    after = [r for r in harness.fake.requests[paused_at:] if str(r.params.get("chat_id")) in others]
+    assert after == [], [r.params.get("chat_id") for r in after]

@@ -144,28 +144,32 @@ class DeliveryEngine:
             if running is not None and await deliveries.take(session=session, broadcast=running, worker=self.worker):
                 if period is None:
                     return running.id
-                await self._pause(session, running, "quiet", notice="quiet_paused")
+                if not await self._pause(session, running, "quiet", notice="quiet_paused"):
+                    await self._release(running.id or 0)
                 return None
             due = await deliveries.next_scheduled(session=session, worker=self.worker, now=now)
             if due is None or not await deliveries.take(session=session, broadcast=due, worker=self.worker):
                 return None
+            started = await deliveries.start_scheduled(
+                session=session, broadcast=due, postpone_to=period.end if period is not None else None
+            )
+            await session.commit()
+            if not started:  # cancelled or paused meanwhile: that stands
+                await self._release(due.id or 0)
+                return None
             if period is not None:
-                due.scheduled_at = period.end
-                due.worker = due.worker_seen_at = None
-                session.add(due)
-                await session.commit()
                 await self._report(session, due, notice="quiet_postponed")
                 return None
-            due.status = BroadcastStatus.RUNNING
-            session.add(due)
-            await session.commit()
             return due.id
 
-    async def _pause(self, session: AsyncSession, broadcast: Broadcast, reason: str, *, notice: str) -> None:
-        """Pause for a reason of the engine's own (quiet period, changed template or role), and say so."""
-        await deliveries.pause(session=session, broadcast=broadcast, reason=reason)
+    async def _pause(self, session: AsyncSession, broadcast: Broadcast, reason: str, *, notice: str) -> bool:
+        """Pause for a reason of the engine's own (quiet period, changed template or role), and say so; False
+        when it was no longer running (a person's cancel or pause came first)."""
+        paused = await deliveries.pause(session=session, broadcast=broadcast, reason=reason)
         await session.commit()
-        await self._report(session, broadcast, notice=notice)
+        if paused:
+            await self._report(session, broadcast, notice=notice)
+        return paused
 
     async def _check(self, broadcast_id: int) -> BroadcastStatus | None:
         """Renew the lease and look at the controls and the rules; the status to go on with, None when another
@@ -179,8 +183,9 @@ class DeliveryEngine:
             if status is BroadcastStatus.RUNNING and (
                 reason := await deliveries.reason_to_pause(session=session, broadcast=broadcast, settings=self.settings)
             ):
-                await self._pause(session, broadcast, reason, notice=PAUSE_NOTICES[reason])
-                return BroadcastStatus.PAUSED
+                if await self._pause(session, broadcast, reason, notice=PAUSE_NOTICES[reason]):
+                    return BroadcastStatus.PAUSED
+                return BroadcastStatus(broadcast.status)  # a person's pause or cancel came first
             await session.commit()
             return status
 
@@ -256,7 +261,14 @@ class DeliveryEngine:
                     group = sendable[start : start + batch]
                     for _ in group:  # room for the whole batch first: nothing marked waits for a slot
                         await slots.acquire()
+                    waiting = time.monotonic()
                     await pacer.ready()
+                    if self._wake.is_set() or stop.is_set() or time.monotonic() - waiting >= CONTROL_CHECK_SECONDS:
+                        # A long wait (a 429's retry_after): a pause, an edit or a revoked role may have come
+                        # meanwhile. Look at the controls before anything more is marked; the rows stay pending.
+                        for _ in group:
+                            slots.release()
+                        break
                     try:
                         marked = await self.outcomes.mark_sending([r.delivery_id for r in group])
                     except BaseException:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -138,15 +139,51 @@ async def release(*, session: AsyncSession, broadcast_id: int, worker: str) -> N
     )
 
 
-async def pause(*, session: AsyncSession, broadcast: Broadcast, reason: str) -> None:
-    """Pause for a reason of the engine's own (quiet period, changed template or role): the system paused it."""
-    broadcast.status, broadcast.pause_reason = BroadcastStatus.PAUSED, reason
-    broadcast.paused_by, broadcast.paused_rank = None, broadcasts.SYSTEM_RANK
-    broadcast.worker = broadcast.worker_seen_at = None
-    session.add(broadcast)
-    await audit.record(
-        session=session, action="broadcast.pause", actor_person_id=None, broadcast=broadcast.id, reason=reason
+async def pause(*, session: AsyncSession, broadcast: Broadcast, reason: str) -> bool:
+    """Pause for a reason of the engine's own (quiet period, changed template or role): the system paused it.
+
+    Only a broadcast still running is paused: a cancel or a person's pause that came meanwhile stands (and
+    keeps who paused it). False when it was no longer running; BROADCAST then holds its current state.
+    """
+    paused = await session.exec(
+        sa.update(Broadcast)
+        .where(col(Broadcast.id) == broadcast.id, col(Broadcast.status) == BroadcastStatus.RUNNING)
+        .values(
+            status=BroadcastStatus.PAUSED,
+            pause_reason=reason,
+            paused_by=None,
+            paused_rank=broadcasts.SYSTEM_RANK,
+            worker=None,
+            worker_seen_at=None,
+        )
+        .execution_options(synchronize_session=False)
     )
+    if paused.rowcount == 1:
+        await audit.record(
+            session=session, action="broadcast.pause", actor_person_id=None, broadcast=broadcast.id, reason=reason
+        )
+    await session.flush()
+    await session.refresh(broadcast)
+    return bool(paused.rowcount == 1)
+
+
+async def start_scheduled(*, session: AsyncSession, broadcast: Broadcast, postpone_to: dt.datetime | None) -> bool:
+    """A due scheduled broadcast starts running, or (in a quiet period) waits until POSTPONE_TO; only while it is
+    still scheduled, so that a cancel or a pause that came meanwhile stands. False when it was not."""
+    values: dict[str, Any] = (
+        {"scheduled_at": postpone_to, "worker": None, "worker_seen_at": None}
+        if postpone_to is not None
+        else {"status": BroadcastStatus.RUNNING}
+    )
+    changed = await session.exec(
+        sa.update(Broadcast)
+        .where(col(Broadcast.id) == broadcast.id, col(Broadcast.status) == BroadcastStatus.SCHEDULED)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.flush()
+    await session.refresh(broadcast)
+    return bool(changed.rowcount == 1)
 
 
 async def reason_to_pause(*, session: AsyncSession, broadcast: Broadcast, settings: Settings) -> str | None:
