@@ -100,7 +100,7 @@ class PrivacySettings(_Section):
     retention_until: dt.date = dt.date(2029, 12, 31)
     # A conversation (registration, profile edit, broadcast composer) untouched this long is abandoned: deleted
     # with the answers and previews it held.
-    conversation_expiry_hours: float = Field(default=24.0, gt=0)
+    conversation_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 366)
 
     @property
     def conversation_expiry(self) -> dt.timedelta:

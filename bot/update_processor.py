@@ -9,6 +9,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+# Updates received and not yet done, across all chats; beyond this python-telegram-bot waits to take more.
+IN_HAND = 4096
+
 
 def chat_key(update: object) -> int | None:
     """The chat whose updates must not overtake each other (the sender when there is no chat)."""
@@ -24,25 +27,32 @@ def chat_key(update: object) -> int | None:
 class PerChatUpdateProcessor(BaseUpdateProcessor):
     """While one person's reply waits for Telegram, everyone else's updates go on.
 
-    python-telegram-bot starts one task per update in arrival order and its semaphore is fair, so the tasks of
-    one chat reach that chat's lock in order, and asyncio locks are fair too: each chat's updates run one at a
-    time, first come first served. The lock of a chat exists only while it has updates in hand.
+    python-telegram-bot starts one task per update in arrival order and takes a slot of its fair semaphore
+    before handing it here; that semaphore only bounds the updates in hand (IN_HAND). Each update then waits for
+    its chat's lock (asyncio locks are fair: a chat's updates run one at a time, first come first served) and
+    only then for one of the running places (telegram.concurrent_updates). So updates queued behind their own chat
+    hold no running place: a busy group or a person forwarding a hundred messages never stalls other chats.
+    The lock of a chat exists only while it has updates in hand.
     """
 
     def __init__(self, max_concurrent_updates: int) -> None:
-        super().__init__(max_concurrent_updates)
+        # The base class's bound is on updates in hand; the running places are this class's own.
+        super().__init__(max(IN_HAND, max_concurrent_updates))
+        self.running_limit = max_concurrent_updates
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._holders: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
         if key is None:
-            await coroutine
+            async with self._running:
+                await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._holders[key] = self._holders.get(key, 0) + 1
         try:
-            async with lock:
+            async with lock, self._running:
                 await coroutine
         finally:
             self._holders[key] -= 1

@@ -148,3 +148,33 @@ async def _person_id(harness: Harness, telegram_id: int) -> int:
         person = await people.by_telegram_id(session=session, telegram_id=telegram_id)
     assert person is not None and person.id is not None
     return person.id
+
+
+async def test_a_chat_with_many_updates_waiting_holds_up_no_other_chat() -> None:
+    """Updates queued behind their own chat hold no running place (a busy group, a hundred forwards)."""
+    processor = PerChatUpdateProcessor(4)
+    finished: dict[str, float] = {}
+    started = time.monotonic()
+
+    async def work(name: str) -> None:
+        await asyncio.sleep(0.2)
+        finished[name] = time.monotonic() - started
+
+    def update(chat_id: int, update_id: int) -> Update:
+        data: dict[str, Any] = {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 0,
+                "chat": {"id": chat_id, "type": "private"},
+                "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+                "text": "hai",
+            },
+        }
+        return Update.de_json(data, None)
+
+    jobs = [processor.process_update(update(1, n), work(f"a{n}")) for n in range(6)]
+    jobs.append(processor.process_update(update(2, 99), work("b")))
+    await asyncio.gather(*(asyncio.ensure_future(job) for job in jobs))
+    assert finished["b"] < 0.35, finished  # alongside chat a's first update, not after four of them
+    assert finished["a5"] >= 1.2  # chat a's own updates still one after another

@@ -179,3 +179,20 @@ async def test_a_role_confirmed_after_its_subject_deleted_their_data_is_refused(
 async def _broadcasts(harness: Harness) -> list[Broadcast]:
     async with harness.app.bot_data.sessions() as session:
         return list((await session.exec(select(Broadcast))).all())
+
+
+def test_logged_updates_hide_hidden_forwards_places_and_searches() -> None:
+    from bot.handlers.errors import redacted
+
+    update = {
+        "message": {
+            "forward_origin": {"type": "hidden_user", "sender_user_name": "Hendra Gunawan", "date": 0},
+            "location": {"latitude": -3.3194, "longitude": 114.5908},
+            "venue": {"title": "Rumah", "address": "Jl. Mawar 7, Banjarmasin"},
+        },
+        "inline_query": {"query": "Hendra 0812"},
+        "chat_join_request": {"bio": "Ketua RT 05"},
+    }
+    text = str(redacted(update))
+    for personal in ("Hendra", "114.59", "-3.31", "Mawar", "0812", "Ketua RT"):
+        assert personal not in text, text

@@ -18,7 +18,28 @@ logger = logging.getLogger(__name__)
 MAX_LOGGED_UPDATE = 4000
 # What people typed or who they are stays out of the logs, where /hapusdata cannot reach it.
 PERSONAL_KEYS = frozenset(
-    {"text", "caption", "first_name", "last_name", "username", "phone_number", "contact", "title", "vcard"}
+    {
+        "text",
+        "caption",
+        "first_name",
+        "last_name",
+        "username",
+        "phone_number",
+        "contact",
+        "title",
+        "vcard",
+        # A hidden forward's sender, a channel post's signature, places, searches, bios, polls.
+        "sender_user_name",
+        "author_signature",
+        "location",
+        "venue",
+        "latitude",
+        "longitude",
+        "address",
+        "query",
+        "bio",
+        "question",
+    }
 )
 # User and chat ids, wherever they sit (from, chat, sender_chat, a text mention's user …): logged as a hash.
 TELEGRAM_ID_KEYS = frozenset({"id", "user_id", "chat_id"})
@@ -46,7 +67,7 @@ async def on_error(update: object, context: Context) -> None:
     session = current_session.get(None)
     if session is not None:
         await session.rollback()
-    if isinstance(context.error, StaleDataError):
+    if isinstance(context.error, StaleDataError) and "conversation_state" in str(context.error):
         # Two answers to the same step (a double tap that overtook itself): the first one was applied.
         logger.info("a conversation step was answered twice; the second answer was not applied")
         await _tell(
@@ -62,7 +83,13 @@ async def on_error(update: object, context: Context) -> None:
     await _tell(
         update,
         context,
-        context._("Sorry, something went wrong on our side and nothing was saved. Please try again in a moment."),
+        # Not "nothing was saved": the update's work is committed before each reply (commit_before_network_call),
+        # so what came before the failure may well be on disk; trying again blindly could, say, compose a
+        # broadcast twice.
+        context._(
+            "Sorry, something went wrong on our side. Your last step may not have gone through: please check "
+            "(/profil, /status) before trying again in a moment."
+        ),
     )
 
 
