@@ -52,26 +52,13 @@ async def test_a_chats_updates_never_overlap_and_keep_their_order() -> None:
     processor = PerChatUpdateProcessor(16)
     log: list[tuple[str, int, str]] = []
 
-    def update(chat_id: int, update_id: int) -> Update:
-        data: dict[str, Any] = {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 0,
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
-                "text": "hai",
-            },
-        }
-        return Update.de_json(data, None)
-
     async def work(chat: str, number: int, delay: float) -> None:
         log.append((chat, number, "start"))
         await asyncio.sleep(delay)
         log.append((chat, number, "end"))
 
-    jobs = [processor.process_update(update(1, n), work("a", n, 0.02 * (5 - n))) for n in range(5)]
-    jobs += [processor.process_update(update(2, 10 + n), work("b", n, 0.01)) for n in range(5)]
+    jobs = [processor.process_update(_private_update(1, n), work("a", n, 0.02 * (5 - n))) for n in range(5)]
+    jobs += [processor.process_update(_private_update(2, 10 + n), work("b", n, 0.01)) for n in range(5)]
     await asyncio.gather(*(asyncio.ensure_future(job) for job in jobs))
     chat_a = [(number, event) for chat, number, event in log if chat == "a"]
     assert chat_a == [(n, event) for n in range(5) for event in ("start", "end")]
@@ -160,21 +147,22 @@ async def test_a_chat_with_many_updates_waiting_holds_up_no_other_chat() -> None
         await asyncio.sleep(0.2)
         finished[name] = time.monotonic() - started
 
-    def update(chat_id: int, update_id: int) -> Update:
-        data: dict[str, Any] = {
-            "update_id": update_id,
-            "message": {
-                "message_id": update_id,
-                "date": 0,
-                "chat": {"id": chat_id, "type": "private"},
-                "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
-                "text": "hai",
-            },
-        }
-        return Update.de_json(data, None)
-
-    jobs = [processor.process_update(update(1, n), work(f"a{n}")) for n in range(6)]
-    jobs.append(processor.process_update(update(2, 99), work("b")))
+    jobs = [processor.process_update(_private_update(1, n), work(f"a{n}")) for n in range(6)]
+    jobs.append(processor.process_update(_private_update(2, 99), work("b")))
     await asyncio.gather(*(asyncio.ensure_future(job) for job in jobs))
     assert finished["b"] < 0.35, finished  # alongside chat a's first update, not after four of them
     assert finished["a5"] >= 1.2  # chat a's own updates still one after another
+
+
+def _private_update(chat_id: int, update_id: int) -> Update:
+    data: dict[str, Any] = {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "X"},
+            "text": "hai",
+        },
+    }
+    return Update.de_json(data, None)

@@ -184,31 +184,27 @@ async def test_the_engines_own_pause_or_start_never_overwrites_a_persons_cancel_
     settings = harness.app.bot_data.settings
     sessions = harness.app.bot_data.sessions
     async with sessions() as engine_session, sessions() as person_session:
+
+        async def act(action: str) -> None:
+            await broadcasts.control(
+                session=person_session,
+                person=admin,
+                authority=authority,
+                settings=settings,
+                broadcast_id=broadcast.id or 0,
+                action=action,
+            )
+            await person_session.commit()
+
         seen = await engine_session.get(Broadcast, broadcast.id)  # the engine's view: running
         assert seen is not None and seen.status == BroadcastStatus.RUNNING
         await engine_session.commit()
-        await broadcasts.control(
-            session=person_session,
-            person=admin,
-            authority=authority,
-            settings=settings,
-            broadcast_id=broadcast.id or 0,
-            action="pause",
-        )
-        await person_session.commit()
+        await act("pause")
         assert not await deliveries.pause(session=engine_session, broadcast=seen, reason="quiet")
         await engine_session.commit()
         assert (seen.status, seen.paused_rank) == (BroadcastStatus.PAUSED, "admin")
 
-        await broadcasts.control(
-            session=person_session,
-            person=admin,
-            authority=authority,
-            settings=settings,
-            broadcast_id=broadcast.id or 0,
-            action="cancel",
-        )
-        await person_session.commit()
+        await act("cancel")
         # The engine, having found it due a moment before the cancel, starts it: the cancel stands.
         assert not await deliveries.start_scheduled(session=engine_session, broadcast=seen, postpone_to=None)
         await engine_session.commit()
