@@ -109,7 +109,6 @@ async def broadcast_command(update: Update, context: Context) -> None:
         data={"segment": {}},
     )
     context.session.add(state)
-    await context.session.commit()
     await _ask(update.effective_chat.id, state, context)
 
 
@@ -118,7 +117,6 @@ async def _ask(chat_id: int, state: ConversationState, context: Context) -> None
         info = _info(state, context)
         assert info is not None
         rendered, text, markup = await _preview(state, context, info)
-        await context.session.commit()
         if rendered is not None:
             # The exact message first, as the recipient will see it; then the count and the buttons.
             await context.bot.send_message(chat_id, rendered)
@@ -296,7 +294,6 @@ async def on_button(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     if action == "cancel":
         await conversations.cancel(session=context.session, person=context.person)
-        await context.session.commit()
         await drop_keyboard(query.message)
         await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
         return
@@ -308,11 +305,9 @@ async def on_button(update: Update, context: Context) -> None:
     if problem:
         await context.bot.send_message(chat_id, problem)
         return
-    await context.session.commit()
     if action == "toggle" and isinstance(query.message, Message):
         text, markup = await _question(state, context)
         await query.edit_message_text(text, reply_markup=markup)
-        await context.session.commit()
         return
     await drop_keyboard(query.message)
     await _ask(chat_id, state, context)
@@ -421,7 +416,6 @@ async def on_text(update: Update, context: Context) -> bool:
     except ValueError as exc:
         await message.reply_text(str(exc))
         return True
-    await context.session.commit()
     await _ask(chat_id, state, context)
     return True
 
@@ -440,7 +434,6 @@ async def _create(
     if info.version != state.data.get("template_version"):
         await context.bot.send_message(chat_id, _("The template has changed since the preview. Please check it again."))
         _move(state, "preview")
-        await context.session.commit()
         await _ask(chat_id, state, context)
         return
     try:
@@ -463,6 +456,8 @@ async def _create(
         await context.bot.send_message(chat_id, str(exc))
         return
     await context.session.delete(state)
+    # The engine reads with its own session: the broadcast must be on disk before it is woken (a reply would
+    # commit it too, but "send now" sends none before the wake).
     await context.session.commit()
     if scheduled_at is not None:
         await context.bot.send_message(
@@ -533,7 +528,6 @@ async def control_button(update: Update, context: Context) -> None:
         await context.session.rollback()
         await query.answer(refusal_text(exc, context), show_alert=True)
         return
-    await context.session.commit()
     done = {"pause": _("Paused."), "resume": _("Resumed."), "cancel": _("Cancelled.")}
     await query.answer(done[parts[2]])
     assert broadcast.id is not None

@@ -161,7 +161,6 @@ async def cancel(update: Update, context: Context) -> None:
     dropped = [key for key in PENDING_KEYS if user_data.pop(key, None) is not None]
     conversation = await registration_handlers.cancel_conversation(context)
     if conversation is not None:
-        await context.session.commit()
         # Also take away the "share my number" keyboard, if it was showing.
         await message.reply_text(_("Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
     elif dropped:

@@ -43,7 +43,6 @@ async def invite_command(update: Update, context: Context) -> None:
     invitation = await invitations.create(
         session=context.session, organizer=context.person, region_code=region.code, label=label
     )
-    await context.session.commit()
     url = invitations.link(context.bot.username, invitation)
     text = _(
         "<b>Invitation link</b> for {region}{event}:\n{url}\n\n"

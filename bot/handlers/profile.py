@@ -48,7 +48,6 @@ async def profile_button(update: Update, context: Context) -> None:
         await query.answer(context._("This button is no longer valid."), show_alert=True)
         return
     await query.answer()
-    await context.session.commit()
     await ask(context, update.effective_chat.id, state)
 
 
@@ -58,7 +57,6 @@ async def _set_opt_in(update: Update, context: Context, *, opt_in: bool, confirm
     if figure is None:
         await update.effective_message.reply_text(_not_registered(context))
         return
-    await context.session.commit()
     await update.effective_message.reply_text(confirmation)
 
 
@@ -135,7 +133,6 @@ async def delete_button(update: Update, context: Context) -> None:
         await query.edit_message_text(_("Cancelled. Your data was not deleted."))
         return
     await figures.delete_personal_data(session=context.session, person=context.person)
-    await context.session.commit()
     if context.user_data is not None:
         context.user_data.clear()  # e.g. a /peran request waiting for this admin's confirmation
     await query.edit_message_text(

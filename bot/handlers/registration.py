@@ -398,7 +398,6 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
         event=event,
         allowed_provinces=context.settings.registration.provinces,
     )
-    await context.session.commit()
     query = update.callback_query
     if result.problem is not None:
         text = problem_text(result.problem, context, result.state)
@@ -469,7 +468,6 @@ async def on_button(update: Update, context: Context) -> None:
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
     if action == "cancel":
         await conversations.cancel(session=context.session, person=context.person)
-        await context.session.commit()
         await query.answer()
         await drop_keyboard(query.message)
         await context.bot.send_message(update.effective_chat.id, _("Registration cancelled. Nothing was saved."))

@@ -230,7 +230,6 @@ async def role_command(update: Update, context: Context) -> None:
             "codes": request.codes,
             "person_id": target.id,
         }
-    await context.session.commit()
     await message.reply_text(
         _summary(request.action, request.role, request.codes, target, context) + "\n\n" + _("Is this correct?"),
         reply_markup=_confirmation_keyboard(context, nonce),
@@ -335,7 +334,6 @@ async def role_button(update: Update, context: Context) -> None:
     change = await change_role(
         session=context.session, actor=context.person, subject=subject, role=role, region_codes=pending["codes"]
     )
-    await context.session.commit()
     await query.edit_message_text(_result_text(pending["action"], role, change, subject, context))
     if change.changed:
         await _tell_subject(subject, context)
