@@ -53,7 +53,10 @@ class Person(SQLModel, table=True):
     # Lower-cased, without "@", so "/peran beri @Budi" finds "budi".
     username: str | None = Field(default=None, max_length=32, index=True)
     first_name: str | None = Field(default=None, max_length=64)
+    # What the Telegram app says; never used to pick the language (many Indonesians run Telegram in English).
     language_code: str | None = Field(default=None, max_length=16)
+    # The language the person chose with /bahasa; None = the office's default (settings locale.default).
+    locale: str | None = Field(default=None, max_length=8)
     created_at: dt.datetime = _timestamp()
     last_seen_at: dt.datetime = _timestamp()
 
@@ -139,6 +142,8 @@ class Figure(SQLModel, table=True):
     consent_at: dt.datetime = _timestamp()
     consent_version: str = Field(max_length=16)
     consent_locale: str = Field(default="id", max_length=8)
+    # The privacy notice version this figure was last told about after the notice changed (told once per change).
+    notice_told_version: str | None = Field(default=None, max_length=16)
     messages_opt_in: bool = Field(default=True)
     opted_out_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # Set when Telegram says the bot is blocked or the account is gone; cleared when the person writes again.
