@@ -160,14 +160,14 @@ async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     async with db.unit_of_work(app.bot_data.sessions) as session:
         holders = await roles.role_holders(session=session)
     chats = {
-        holder.person.telegram_id: (holder.role, holder.person.language_code)
+        holder.person.telegram_id: (holder.role, holder.person.locale)
         for holder in holders
         if holder.person.telegram_id is not None
     }
     for admin_id in settings.roles.bootstrap_admins:
         chats[admin_id] = (Role.ADMIN, chats.get(admin_id, (None, None))[1])
     for chat_id, (role, language) in chats.items():
-        await menus.set_chat_menu(app.bot, chat_id, role, i18n.negotiate(language, settings.locale.default))
+        await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, settings.locale.default))
 
 
 async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:

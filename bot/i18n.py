@@ -42,12 +42,12 @@ def translations(locale: str) -> NullTranslations:
     return Translations(fp=buffer, domain=DOMAIN)
 
 
-def negotiate(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
-    """Map a Telegram language_code ("en", "en-US", "id") to a locale we have, falling back to DEFAULT."""
-    if language_code:
-        base = language_code.replace("_", "-").split("-")[0].lower()
-        if base in AVAILABLE_LOCALES:
-            return base
+def chosen_locale(chosen: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The language to speak to someone in: the one they chose with /bahasa (Person.locale), else the office's
+    DEFAULT. The Telegram app's language_code is deliberately not consulted: many Indonesians run Telegram in
+    English, which is not a choice of language for an official service."""
+    if chosen in AVAILABLE_LOCALES:
+        return chosen
     return default
 
 

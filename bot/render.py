@@ -188,11 +188,18 @@ class Renderer:
     ) -> str:
         """Telegram-HTML text of template NAME with VALUES; a missing variable raises jinja2.UndefinedError.
 
+        LOCALE picks templates/<locale>/NAME when it exists, else templates/id/NAME; dates and numbers follow
+        the language of the file used, so one message never mixes two languages.
+
         TZ is the reader's time zone (by province, see timezone_for_region); it also fills `figure.timezone`.
         """
         tz = tz or self.default_tz
-        template = self.env.get_template(self.template_name(name, locale))
-        context = {**values, LOCALE_VAR: locale, TZ_VAR: tz}
+        file_name = self.template_name(name, locale)
+        # A language without its own template gets the Indonesian one, formatted the Indonesian way too: never
+        # "Saturday, 20 January 2029" inside an Indonesian text.
+        file_locale = file_name.split("/", 1)[0]
+        template = self.env.get_template(file_name)
+        context = {**values, LOCALE_VAR: file_locale, TZ_VAR: tz}
         figure = values.get("figure")
         if isinstance(figure, Mapping) and "timezone" not in figure:
             context["figure"] = {**figure, "timezone": zone_label(tz)}

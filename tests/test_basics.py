@@ -20,13 +20,14 @@ async def test_start_welcomes_in_indonesian_with_controller_and_election(harness
     assert "Siti &lt;b&gt;Aminah&lt;/b&gt;" in (reply.html or "")
 
 
-async def test_start_follows_telegram_language_with_indonesian_fallback(harness: Harness) -> None:
+async def test_start_is_indonesian_whatever_the_telegram_app_language(harness: Harness) -> None:
+    # The app's language is not a choice of language for an official service (/bahasa is).
     harness.fake.user(2, "John", language_code="en-GB")
     harness.fake.user(3, "Jean", language_code="fr")
-    [english] = await harness.send(2, "/start")
-    [fallback] = await harness.send(3, "/start")
-    assert english.shown.startswith("Welcome to Rangkul, John!")
-    assert fallback.shown.startswith("Selamat datang di Rangkul, Jean!")
+    [english_app] = await harness.send(2, "/start")
+    [french_app] = await harness.send(3, "/start")
+    assert english_app.shown.startswith("Selamat datang di Rangkul, John!")
+    assert french_app.shown.startswith("Selamat datang di Rangkul, Jean!")
 
 
 async def test_help_lists_only_the_callers_commands(harness: Harness) -> None:

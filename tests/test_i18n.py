@@ -49,12 +49,12 @@ def test_english_catalog_exists_and_falls_back_to_source_text() -> None:
     assert i18n.gettext_for("id")("Cancel") == "Batal"
 
 
-def test_language_negotiation() -> None:
-    assert i18n.negotiate("id") == "id"
-    assert i18n.negotiate("en-US") == "en"
-    assert i18n.negotiate("jv") == "id"
-    assert i18n.negotiate(None) == "id"
-    assert i18n.negotiate("xx", default="en") == "en"
+def test_the_chosen_language_wins_and_nothing_else() -> None:
+    assert i18n.chosen_locale("en") == "en"
+    assert i18n.chosen_locale("id", default="en") == "id"
+    assert i18n.chosen_locale(None) == "id"
+    assert i18n.chosen_locale(None, default="en") == "en"
+    assert i18n.chosen_locale("xx") == "id"  # a language no longer offered
 
 
 def test_babel_formats_in_indonesian() -> None:

@@ -354,7 +354,7 @@ class DeliveryEngine:
                 name=recipient.name or "",
                 category=recipient.category,
                 region_code=recipient.region_code,
-                language_code=recipient.language_code,
+                locale=recipient.locale,
                 now=context.now,
             )
         except Exception as exc:

@@ -30,7 +30,7 @@ async def report(
     organizer = await session.get(Person, broadcast.created_by) if broadcast.created_by else None
     if organizer is None or organizer.telegram_id is None or broadcast.id is None:
         return
-    locale = i18n.negotiate(organizer.language_code, settings.locale.default)
+    locale = i18n.chosen_locale(organizer.locale, settings.locale.default)
     counts = counts or await broadcasts.outcome_counts(session=session, broadcast_id=broadcast.id)
     text, markup = status_message(broadcast, counts, settings, locale)
     await session.commit()  # no read transaction held open across the network calls below

@@ -216,7 +216,7 @@ async def _preview(
         name=figure.full_name or "",
         category=figure.category,
         region_code=figure.region_code,
-        language_code=person.language_code,
+        locale=person.locale,
         now=utcnow(),
     )
     state.data.pop("preview", None)  # stored by earlier versions

@@ -41,12 +41,14 @@ async def _identify(update: Update, context: Context) -> None:
     if user is None or user.is_bot:
         return
     settings = context.settings
-    context.locale = i18n.negotiate(user.language_code, settings.locale.default)
+    # The office's language unless the person chose another with /bahasa; never the Telegram app's language.
+    context.locale = settings.locale.default
     if not _in_private_chat(update):
         # A group (or a channel) says nothing about someone's private chat with the bot: a bystander is not
         # recorded, and a figure who blocked the bot is still unreachable. Read only, so roles still apply.
         context.person = await people.by_telegram_id(session=context.session, telegram_id=user.id)
         if context.person is not None:
+            context.locale = i18n.chosen_locale(context.person.locale, settings.locale.default)
             context.authority = await roles.authority_of(
                 session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
             )
@@ -58,6 +60,7 @@ async def _identify(update: Update, context: Context) -> None:
         first_name=user.first_name,
         language_code=user.language_code,
     )
+    context.locale = i18n.chosen_locale(context.person.locale, settings.locale.default)
     context.authority = await roles.authority_of(
         session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
     )

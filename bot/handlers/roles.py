@@ -356,7 +356,7 @@ async def _tell_subject(subject: Person, context: Context) -> None:
     authority = await roles.authority_of(
         session=context.session, person=subject, bootstrap_admins=context.settings.roles.bootstrap_admins
     )
-    locale = i18n.negotiate(subject.language_code, context.settings.locale.default)
+    locale = i18n.chosen_locale(subject.locale, context.settings.locale.default)
     _ = i18n.gettext_for(locale)
     if authority.role is Role.ADMIN:
         text = _("You are now a Rangkul <b>admin</b>. Type /bantuan to see your commands.")

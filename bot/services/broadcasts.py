@@ -137,16 +137,16 @@ def render_message(
     name: str,
     category: str,
     region_code: str,
-    language_code: str | None,
+    locale: str | None,
     now: dt.datetime,
 ) -> str:
-    """The exact text one figure receives: in their language and their province's time zone."""
+    """The exact text one figure receives: in the language they chose (LOCALE, None = the office default) and
+    their province's time zone."""
     tz = timezone_for_region(region_code)
     context = catalog.template_context(
         settings, figure=catalog.figure_context(name, category, region_code), values=values, now=now, tz=tz
     )
-    locale = i18n.negotiate(language_code, settings.locale.default)
-    return renderer.render(template, context, locale=locale, tz=tz)
+    return renderer.render(template, context, locale=i18n.chosen_locale(locale, settings.locale.default), tz=tz)
 
 
 async def create(

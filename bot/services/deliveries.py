@@ -37,7 +37,8 @@ class Recipient:
     name: str | None
     category: str
     region_code: str
-    language_code: str | None
+    # The language the figure chose (None: the office default).
+    locale: str | None
     eligible: bool
 
 
@@ -222,7 +223,7 @@ async def pending(*, session: AsyncSession, broadcast_id: int, after: int, limit
             Figure.full_name,
             Figure.category,
             Figure.region_code,
-            Person.language_code,
+            Person.locale,
             # The same rule that counted the recipients when composing: whoever stopped messages, deleted
             # their data or blocked the bot since then is skipped.
             broadcast_eligible().label("eligible"),
@@ -246,7 +247,7 @@ async def pending(*, session: AsyncSession, broadcast_id: int, after: int, limit
             name=row[4],
             category=row[5],
             region_code=row[6],
-            language_code=row[7],
+            locale=row[7],
             eligible=bool(row[8]),
         )
         for row in result.all()
