@@ -166,8 +166,9 @@ async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     }
     for admin_id in settings.roles.bootstrap_admins:
         chats[admin_id] = (Role.ADMIN, chats.get(admin_id, (None, None))[1])
+    default = settings.locale.default
     for chat_id, (role, language) in chats.items():
-        await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, settings.locale.default))
+        await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, default), default)
 
 
 async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:

@@ -18,6 +18,7 @@ template with several sample figures and countdown cases to find what would fail
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import logging
@@ -34,7 +35,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, meta, nod
 from jinja2.exceptions import SecurityError
 
 from bot import i18n, regions, telegram_html
-from bot.render import WITA, Renderer, countdown_label, timezone_for_region, zone_label
+from bot.render import WITA, Renderer, countdown_label, timezone_for_region
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ class ValueSpec:
 class TemplateInfo:
     """A template's metadata. NAME is the file name ("undangan_sosialisasi.html"), as Renderer.render takes it;
     LOCALE is the locale of the file actually used (after falling back to Indonesian); VERSION is the first 16
-    hex digits of the file's SHA-256, to record which text went out."""
+    hex digits of a SHA-256 over the file (through get_template_info: over the template in every language), to
+    record which text went out."""
 
     name: str
     locale: str
@@ -286,7 +288,24 @@ def get_template_info(templates_dir: Path, name: str, locale: str = i18n.DEFAULT
     info, problems = read_template_info(path, normalized, used_locale)
     if info is None:
         log.warning("template %s skipped: %s", path, "; ".join(problems))
-    return info
+        return None
+    # A broadcast records the version it was composed with, and its recipients read it in their own languages:
+    # the version covers the template in every language, so an edit of any of them is noticed, and an
+    # organizer composing in English records the same version the engine checks.
+    return dataclasses.replace(info, version=template_version(templates_dir, normalized))
+
+
+def template_version(templates_dir: Path, name: str) -> str:
+    """The first 16 hex digits of a SHA-256 over the file NAME in every language folder (Indonesian first)."""
+    digest = hashlib.sha256()
+    folders = sorted((p for p in templates_dir.iterdir() if p.is_dir()), key=lambda p: (p.name != i18n.DEFAULT_LOCALE, p.name))
+    for folder in folders:
+        path = folder / name
+        if path.is_file():
+            data = path.read_bytes()
+            digest.update(f"{folder.name}\0{len(data)}\0".encode())
+            digest.update(data)
+    return digest.hexdigest()[:16]
 
 
 def load_catalog(templates_dir: Path, locale: str = i18n.DEFAULT_LOCALE) -> list[TemplateInfo]:
@@ -453,7 +472,7 @@ def figure_context(name: str, category: str, region_code: str) -> dict[str, str]
         "category": FIGURE_CATEGORIES.get(category, category.replace("_", " ")),
         **dict.fromkeys(REGION_KEYS, ""),
         "region": "",
-        "timezone": zone_label(timezone_for_region(region_code)),
+        "timezone": i18n.zone_label(timezone_for_region(region_code)),
     }
     parts = region_code.strip().split(".")
     for level, key in enumerate(REGION_KEYS, start=1):

@@ -18,8 +18,25 @@ DOMAIN = "rangkul"
 LOCALE_DIR = Path(__file__).parent / "locale"
 AVAILABLE_LOCALES = ("id", "en")
 DEFAULT_LOCALE = "id"
+# Each language by its own name (an endonym is what a reader looks for), in the order /bahasa offers them.
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+# What people may type after /bahasa for each language, besides its code.
+LANGUAGE_ALIASES = {
+    "id": ("indonesia", "bahasa indonesia", "indonesian", "bahasa"),
+    "en": ("english", "inggris", "bahasa inggris"),
+}
 DATE_FORMAT = "EEEE, d MMMM y"  # CLDR's "full" zero-pads the day ("Kamis, 01 Februari 2024").
-DATETIME_FORMAT = "EEEE, d MMMM y 'pukul' HH.mm zzz"
+# The time of day and how a date and a time are joined, per language; the zone follows as WIB, WITA or WIT
+# (CLDR names no Indonesian zone in English, which would print a raw "+0800").
+TIME_FORMATS = {"id": "HH.mm", "en": "HH:mm"}
+DATETIME_JOINERS = {"id": "'pukul'", "en": "'at'"}
+# Indonesia's official zone abbreviations, used in every language.
+ZONE_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 Gettext = Callable[[str], str]
 
@@ -51,6 +68,15 @@ def chosen_locale(chosen: str | None, default: str = DEFAULT_LOCALE) -> str:
     return default
 
 
+def locale_named(text: str) -> str | None:
+    """The locale a person means by TEXT ("en", "English", "bahasa inggris"), or None."""
+    wanted = " ".join(text.casefold().split())
+    for locale in AVAILABLE_LOCALES:
+        if wanted == locale or wanted in LANGUAGE_ALIASES.get(locale, ()) or wanted == LANGUAGE_NAMES[locale].casefold():
+            return locale
+    return None
+
+
 def gettext_for(locale: str) -> Gettext:
     return translations(locale).gettext
 
@@ -70,14 +96,28 @@ def format_date(value: dt.date, locale: str = DEFAULT_LOCALE) -> str:
     return dates.format_date(value, DATE_FORMAT, locale=babel_locale(locale))
 
 
+def zone_label(tz: dt.tzinfo) -> str:
+    """'WIB', 'WITA' or 'WIT' for Indonesian zones; the zone's key or name otherwise."""
+    key = getattr(tz, "key", None)
+    if isinstance(key, str):
+        return ZONE_LABELS.get(key, key)
+    return tz.tzname(None) or str(tz)
+
+
 def format_datetime(value: dt.datetime, tz: ZoneInfo, locale: str = DEFAULT_LOCALE) -> str:
-    """'Rabu, 14 Februari 2024 pukul 15.00 WITA' in the reader's time zone."""
-    return dates.format_datetime(value, DATETIME_FORMAT, tzinfo=tz, locale=babel_locale(locale))
+    """'Rabu, 14 Februari 2024 pukul 15.00 WITA' in the reader's time zone ('Wednesday, 14 February 2024 at
+    15:00 WITA' in English)."""
+    time_format = TIME_FORMATS.get(locale, TIME_FORMATS[DEFAULT_LOCALE])
+    joiner = DATETIME_JOINERS.get(locale, DATETIME_JOINERS[DEFAULT_LOCALE])
+    pattern = f"{DATE_FORMAT} {joiner} {time_format}"
+    text = dates.format_datetime(value, pattern, tzinfo=tz, locale=babel_locale(locale))
+    return f"{text} {zone_label(tz)}"
 
 
 def format_time(value: dt.datetime, tz: ZoneInfo, locale: str = DEFAULT_LOCALE) -> str:
-    """'15.00 WITA'."""
-    return dates.format_time(value, "HH.mm zzz", tzinfo=tz, locale=babel_locale(locale))
+    """'15.00 WITA' ('15:00 WITA' in English)."""
+    time_format = TIME_FORMATS.get(locale, TIME_FORMATS[DEFAULT_LOCALE])
+    return f"{dates.format_time(value, time_format, tzinfo=tz, locale=babel_locale(locale))} {zone_label(tz)}"
 
 
 def format_number(value: float, locale: str = DEFAULT_LOCALE) -> str:

@@ -1,4 +1,5 @@
-"""Command menus (setMyCommands): figure commands for everyone, role-specific menus in each role holder's chat."""
+"""Command menus (setMyCommands): figure commands for everyone, a menu of their own in the chat of each role holder
+and of each person who chose another language."""
 
 from __future__ import annotations
 
@@ -21,18 +22,20 @@ def menu(role: Role, locale: str) -> list[BotCommand]:
 
 
 async def set_default_menus(bot: Bot, default_locale: str) -> None:
-    """The menu every chat sees: figure commands, in the default language and in each other catalog language."""
+    """The menu every chat sees: the figure commands in the office's language, whatever the app's language (a
+    person who chose another language with /bahasa gets a menu of their own in their chat)."""
     await bot.set_my_commands(menu(Role.FIGURE, default_locale), scope=BotCommandScopeDefault())
     for locale in i18n.AVAILABLE_LOCALES:
-        if locale != default_locale:
-            await bot.set_my_commands(menu(Role.FIGURE, locale), scope=BotCommandScopeDefault(), language_code=locale)
+        # Menus by the app's language (set by earlier versions) would speak English to people who never chose it.
+        await bot.delete_my_commands(scope=BotCommandScopeDefault(), language_code=locale)
 
 
-async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str) -> bool:
-    """Give one private chat the menu of its owner's role; False when Telegram refused (e.g. never started)."""
+async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str, default_locale: str) -> bool:
+    """Give one private chat the menu of its owner's role in their language; False when Telegram refused (e.g.
+    the person never started the bot)."""
     try:
-        if role is Role.FIGURE:
-            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))
+        if role is Role.FIGURE and locale == default_locale:
+            await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))  # the default menu is theirs
         else:
             await bot.set_my_commands(menu(role, locale), scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:

@@ -34,12 +34,6 @@ NOW_VAR = "now"
 WIB = ZoneInfo("Asia/Jakarta")
 WITA = ZoneInfo("Asia/Makassar")
 WIT = ZoneInfo("Asia/Jayapura")
-ZONE_LABELS = {
-    "Asia/Jakarta": "WIB",
-    "Asia/Pontianak": "WIB",
-    "Asia/Makassar": "WITA",
-    "Asia/Jayapura": "WIT",
-}
 # Province codes (Kemendagri) by time zone: Sumatra, Java, Banten, Kalimantan Barat and Kalimantan Tengah are WIB;
 # Bali, Nusa Tenggara, the other Kalimantan provinces and Sulawesi WITA; Maluku and Papua WIT. 97 is kept free for
 # a future Papua province.
@@ -49,8 +43,11 @@ _ZONE_BY_PROVINCE: dict[str, ZoneInfo] = {
     **{str(code): WIT for code in (81, 82, *range(91, 98))},
 }
 
-COUNTDOWN_TODAY = "hari ini"
-COUNTDOWN_PAST = "sudah lewat"
+# The countdown to an event ("H-7" is how Indonesian notices count days), per language.
+COUNTDOWN_LABELS = {
+    "id": {"days": "H-{days}", "today": "hari ini", "past": "sudah lewat"},
+    "en": {"days": "D-{days}", "today": "today", "past": "already past"},
+}
 
 
 def timezone_for_region(code: str) -> ZoneInfo:
@@ -65,21 +62,14 @@ def timezone_for_region(code: str) -> ZoneInfo:
     return zone
 
 
-def zone_label(tz: dt.tzinfo) -> str:
-    """'WIB', 'WITA' or 'WIT' for Indonesian zones; the zone's key or name otherwise."""
-    key = getattr(tz, "key", None)
-    if isinstance(key, str):
-        return ZONE_LABELS.get(key, key)
-    return tz.tzname(None) or str(tz)
-
-
-def countdown_label(days: int) -> str:
-    """Indonesian countdown for an event DAYS away: 'H-7', 'H-1', 'hari ini' (0) or 'sudah lewat' (past)."""
+def countdown_label(days: int, locale: str = i18n.DEFAULT_LOCALE) -> str:
+    """Countdown for an event DAYS away: 'H-7', 'H-1', 'hari ini' (0) or 'sudah lewat' (past) in Indonesian."""
+    labels = COUNTDOWN_LABELS.get(locale, COUNTDOWN_LABELS[i18n.DEFAULT_LOCALE])
     if days < 0:
-        return COUNTDOWN_PAST
+        return labels["past"]
     if days == 0:
-        return COUNTDOWN_TODAY
-    return f"H-{days}"
+        return labels["today"]
+    return labels["days"].format(days=days)
 
 
 def _locale(ctx: JinjaContext) -> str:
@@ -142,7 +132,7 @@ def _countdown(ctx: JinjaContext, value: dt.date) -> str:
     if isinstance(value, dt.datetime):
         tz = _reader_tz(ctx)
         value = (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(tz).date()
-    return countdown_label((value - _today(ctx)).days)
+    return countdown_label((value - _today(ctx)).days, _locale(ctx))
 
 
 class Renderer:
@@ -202,5 +192,5 @@ class Renderer:
         context = {**values, LOCALE_VAR: file_locale, TZ_VAR: tz}
         figure = values.get("figure")
         if isinstance(figure, Mapping) and "timezone" not in figure:
-            context["figure"] = {**figure, "timezone": zone_label(tz)}
+            context["figure"] = {**figure, "timezone": i18n.zone_label(tz)}
         return template.render(context).strip()

@@ -65,3 +65,15 @@ def test_babel_formats_in_indonesian() -> None:
     assert i18n.format_time(moment, ZoneInfo("Asia/Jayapura")) == "16.00 WIT"
     assert i18n.format_number(1234567.5) == "1.234.567,5"
     assert i18n.format_timedelta(dt.timedelta(days=3)) == "3 hari"
+
+
+def test_times_name_the_indonesian_zone_in_every_language() -> None:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime(2029, 1, 20, 1, 0, tzinfo=dt.UTC)
+    wita = ZoneInfo("Asia/Makassar")
+    assert i18n.format_datetime(moment, wita, "id") == "Sabtu, 20 Januari 2029 pukul 09.00 WITA"
+    assert i18n.format_datetime(moment, wita, "en") == "Saturday, 20 January 2029 at 09:00 WITA"
+    assert i18n.format_time(moment, ZoneInfo("Asia/Jayapura"), "en") == "10:00 WIT"
+    assert i18n.format_time(moment, ZoneInfo("Asia/Jakarta"), "id") == "08.00 WIB"

@@ -17,7 +17,8 @@ from telegram.ext import (
 
 from bot.commands import command
 from bot.delivery.status import CONTROL_PREFIX
-from bot.handlers import broadcast, common, errors, invitations, profile, registration, roles
+from bot.handlers import broadcast, common, errors, invitations, language, profile, registration, roles
+from bot.views import language as language_views
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
 NEW = filters.UpdateType.MESSAGE
@@ -44,6 +45,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
+    app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
@@ -51,6 +53,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=rf"^{broadcast.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(language.language_button, pattern=rf"^{language_views.PREFIX}:"))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

@@ -17,7 +17,7 @@ from bot.delivery.status import status_message
 from bot.handlers.access import drop_keyboard, guarded
 from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
-from bot.render import timezone_for_region, zone_label
+from bot.render import timezone_for_region
 from bot.services import broadcasts, conversations
 from bot.services.broadcasts import BroadcastError, Segment
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
@@ -173,7 +173,7 @@ async def _question(state: ConversationState, context: Context) -> tuple[str, In
         return text, InlineKeyboardMarkup([[_button(state, _("All, whenever they registered"), "since")], cancel_row])
     if step == "schedule":
         text = _("When should it be sent? Type the date and time in {zone}, for example 20-01-2029 09.00.").format(
-            zone=zone_label(organizer_tz(context))
+            zone=i18n.zone_label(organizer_tz(context))
         )
         return text, InlineKeyboardMarkup([cancel_row])
     _rendered, text, markup = await _preview(state, context, info)

@@ -125,7 +125,9 @@ async def start(update: Update, context: Context) -> None:
         await message.reply_text(text)
     if context.authority.at_least(Role.ORGANIZER):
         # The menu could not be set while this person had never opened the chat; now it can.
-        await menus.set_chat_menu(context.bot, user.id, context.authority.role, context.locale)
+        await menus.set_chat_menu(
+            context.bot, user.id, context.authority.role, context.locale, context.settings.locale.default
+        )
 
 
 async def help_command(update: Update, context: Context) -> None:

@@ -371,7 +371,9 @@ async def _tell_subject(subject: Person, context: Context) -> None:
     else:
         text = _("Your organizer or admin role in Rangkul has ended. Thank you for your work.")
     # Someone who never opened the chat cannot be told yet; /start gives them their menu later.
-    if await menus.set_chat_menu(context.bot, subject.telegram_id, authority.role, locale):
+    if await menus.set_chat_menu(
+        context.bot, subject.telegram_id, authority.role, locale, context.settings.locale.default
+    ):
         try:
             await context.bot.send_message(subject.telegram_id, text)
         except TelegramError as exc:

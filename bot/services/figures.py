@@ -72,6 +72,7 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
             "username": person.username,
             "first_name": person.first_name,
             "language_code": person.language_code,
+            "language_chosen": person.locale,
             "first_seen_at": person.created_at.isoformat(),
             "last_seen_at": person.last_seen_at.isoformat(),
         },
@@ -133,6 +134,7 @@ async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool
     person.username = None
     person.first_name = None
     person.language_code = None
+    person.locale = None
     session.add(person)
     await audit.record(
         session=session,

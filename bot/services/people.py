@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import i18n
+from bot.services import audit
 from models import Person, utcnow
 
 
@@ -57,3 +59,19 @@ async def by_username(*, session: AsyncSession, username: str) -> Person | None:
 
 async def by_id(*, session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
+
+
+async def choose_locale(*, session: AsyncSession, person: Person, locale: str) -> bool:
+    """Store the language PERSON chose (/bahasa); False when it was already theirs. Audited (no personal data)."""
+    if locale not in i18n.AVAILABLE_LOCALES:
+        raise ValueError(f"unknown locale {locale!r}")
+    if person.locale == locale:
+        return False
+    previous = person.locale
+    person.locale = locale
+    session.add(person)
+    await audit.record(
+        session=session, action="person.language", actor_person_id=person.id, subject_person_id=person.id,
+        previous=previous, locale=locale,
+    )
+    return True

@@ -1,0 +1,64 @@
+"""/bahasa (alias /language): the language Rangkul speaks with a person, chosen by them and stored."""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+
+from bot import i18n, menus
+from bot.context import Context
+from bot.handlers.access import guarded
+from bot.handlers.limits import echo
+from bot.services import people
+from bot.views import language as views
+
+
+@guarded()
+async def language_command(update: Update, context: Context) -> None:
+    """/bahasa shows the languages; /bahasa <language> chooses one at once."""
+    message = update.effective_message
+    assert message is not None
+    if context.args:
+        asked = " ".join(context.args)
+        locale = i18n.locale_named(asked)
+        if locale is None:
+            text, markup = views.menu(context.locale, unknown=echo(asked))
+            await message.reply_text(text, reply_markup=markup)
+            return
+        await _choose(update, context, locale)
+        return
+    text, markup = views.menu(context.locale)
+    await message.reply_text(text, reply_markup=markup)
+
+
+@guarded()
+async def language_button(update: Update, context: Context) -> None:
+    """A language button under /bahasa (any such button, however old: choosing a language is always allowed)."""
+    query = update.callback_query
+    assert query is not None
+    locale = views.parse_button(query.data)
+    if locale is None:
+        await query.answer(context._("This button is no longer valid. Type /bahasa to choose a language."), show_alert=True)
+        return
+    await query.answer()
+    await _choose(update, context, locale, edit=query.message)
+
+
+async def _choose(update: Update, context: Context, locale: str, *, edit: object = None) -> None:
+    assert context.person is not None and update.effective_chat is not None
+    await people.choose_locale(session=context.session, person=context.person, locale=locale)
+    context.locale = locale  # the rest of this update speaks the new language too
+    settings = context.settings
+    await menus.set_chat_menu(
+        context.bot, update.effective_chat.id, context.authority.role, locale, settings.locale.default
+    )
+    text = views.chosen(locale)
+    if isinstance(edit, Message):
+        with contextlib.suppress(TelegramError):
+            await edit.edit_text(text, reply_markup=views.keyboard(locale))
+            return
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(text)

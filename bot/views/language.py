@@ -1,0 +1,51 @@
+"""The texts and buttons of /bahasa: which language Rangkul speaks with a person."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import i18n
+
+PREFIX = "bahasa"
+
+
+def button_data(locale: str) -> str:
+    return f"{PREFIX}:{locale}"
+
+
+def parse_button(data: str | None) -> str | None:
+    """The locale a /bahasa button asks for, or None for data we did not make."""
+    prefix, _sep, locale = (data or "").partition(":")
+    return locale if prefix == PREFIX and locale in i18n.AVAILABLE_LOCALES else None
+
+
+def keyboard(current: str) -> InlineKeyboardMarkup:
+    """One button per language, named in that language, the current one ticked."""
+    rows = [
+        [InlineKeyboardButton(("✅ " if locale == current else "") + i18n.LANGUAGE_NAMES[locale], callback_data=button_data(locale))]
+        for locale in i18n.AVAILABLE_LOCALES
+    ]
+    return InlineKeyboardMarkup(rows)
+
+
+def menu(current: str, *, unknown: str | None = None) -> tuple[str, InlineKeyboardMarkup]:
+    """What /bahasa shows, in the CURRENT language; UNKNOWN is a language asked for that we do not have."""
+    _ = i18n.gettext_for(current)
+    lines = []
+    if unknown is not None:
+        lines.append(_("Sorry, Rangkul is not available in “{language}”.").format(language=unknown))
+    lines.append(_("Rangkul speaks <b>{language}</b> with you.").format(language=i18n.LANGUAGE_NAMES[current]))
+    lines.append(_("Choose a language with the buttons below, or type for example /bahasa english."))
+    return "\n".join(lines), keyboard(current)
+
+
+def chosen(locale: str) -> str:
+    """The confirmation, in the language just chosen (never a mix of the old and the new)."""
+    _ = i18n.gettext_for(locale)
+    text = _("From now on Rangkul speaks {language} with you.").format(language=i18n.LANGUAGE_NAMES[locale])
+    if locale != i18n.DEFAULT_LOCALE:
+        text += "\n" + _(
+            "Official messages that have no version in this language come in Bahasa Indonesia. "
+            "Type /bahasa to change the language again."
+        )
+    return text
