@@ -47,7 +47,7 @@ async def test_unknown_command_text_and_media_get_a_hint(harness: Harness) -> No
     await harness.feed(harness.fake.send_sticker(5))
     await harness.feed(harness.fake.send_photo(5))
     await harness.feed(harness.fake.send_voice(5))
-    assert "tidak saya kenali" in unknown.shown and "/bantuan" in unknown.shown
+    assert "tidak kami kenali" in unknown.shown and "/bantuan" in unknown.shown
     assert "/bantuan" in text.shown
     media_replies = harness.fake.sent_texts(5)[2:]
     assert len(media_replies) == 3
@@ -59,7 +59,7 @@ async def test_edited_command_is_not_acted_on_again(harness: Harness) -> None:
     await harness.send(6, "/start")
     user_message_id = harness.fake.chat(6).history[0].message_id
     await harness.feed(harness.fake.edit_user_message(6, user_message_id, "/peran daftar"))
-    assert "tidak saya proses" in harness.last(6).shown
+    assert "tidak kami proses" in harness.last(6).shown
     assert len(harness.fake.sent_texts(6)) == 2
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot import catalog, db
+from bot import catalog, db, i18n
 from bot.config import load_settings
 from bot.services import broadcasts, roles
 from bot.services.broadcasts import Segment
@@ -195,5 +195,6 @@ async def test_kill_9_mid_broadcast_then_restart(server: FakeBotApiServer, tmp_p
         assert f"{len(uncertain)} deliveries were in flight when the bot stopped: marked uncertain" in bot.log()
     status_message = fake.chat(ADMIN_ID).find(broadcast.status_message_id or 0)
     assert status_message is not None
-    assert f"Tidak pasti: {len(uncertain)}" in status_message.shown
-    assert f"Terkirim: {statuses[DeliveryStatus.SENT]}" in status_message.shown
+    assert f"Tidak pasti: {i18n.format_number(len(uncertain))}" in status_message.shown
+    # Counts are written the Indonesian way (1.988, not 1988).
+    assert f"Terkirim: {i18n.format_number(statuses[DeliveryStatus.SENT])}" in status_message.shown

@@ -38,6 +38,10 @@ def status_message(
         BroadcastStatus.DONE: _("finished"),
     }
     title = catalog.get_template_info(settings.templates.dir, broadcast.template)
+
+    def number(value: int) -> str:
+        return i18n.format_number(value, locale)
+
     lines = [
         _("<b>Broadcast #{id}</b>: {title} — {state}").format(
             id=broadcast.id,
@@ -46,11 +50,11 @@ def status_message(
         ),
         f"{progress_bar(done, total)} {i18n.format_number(done, locale)}/{i18n.format_number(total, locale)}",
         _("Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Skipped: {skipped} · Uncertain: {uncertain}").format(
-            sent=counts.get(DeliveryStatus.SENT, 0),
-            failed=counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.CHAT_NOT_FOUND, 0),
-            blocked=counts.get(DeliveryStatus.BLOCKED, 0) + counts.get(DeliveryStatus.DEACTIVATED, 0),
-            skipped=counts.get(DeliveryStatus.SKIPPED, 0),
-            uncertain=counts.get(DeliveryStatus.UNCERTAIN, 0),
+            sent=number(counts.get(DeliveryStatus.SENT, 0)),
+            failed=number(counts.get(DeliveryStatus.FAILED, 0) + counts.get(DeliveryStatus.CHAT_NOT_FOUND, 0)),
+            blocked=number(counts.get(DeliveryStatus.BLOCKED, 0) + counts.get(DeliveryStatus.DEACTIVATED, 0)),
+            skipped=number(counts.get(DeliveryStatus.SKIPPED, 0)),
+            uncertain=number(counts.get(DeliveryStatus.UNCERTAIN, 0)),
         ),
     ]
     status = BroadcastStatus(broadcast.status)

@@ -11,10 +11,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.commands import N_
 from bot.context import Context
 from models import Role
 
 R = TypeVar("R")
+
+NOT_ORGANIZER = N_(
+    "Sorry, only election organizers may do this. If you work for the KPU or Bawaslu, ask your office's Rangkul "
+    "admin to give you the organizer role. Type /bantuan to see the commands you can use."
+)
 Callback = Callable[[Update, Context], Coroutine[Any, Any, R]]
 
 
@@ -52,15 +58,18 @@ def guarded(role: Role = Role.FIGURE, *, private: bool = True) -> Callable[[Call
                 # Nothing personal is ever shown in a group: point to the private chat instead.
                 await refuse(
                     update,
-                    _("Please use this command in a private chat with me."),
+                    _("Please use this command in a private chat with Rangkul: press the button below."),
                     private_chat_button(context),
                 )
                 return None
             if not context.authority.at_least(role):
                 if role is Role.ADMIN:
-                    await refuse(update, _("Sorry, only Rangkul admins may do this."))
+                    await refuse(
+                        update,
+                        _("Sorry, only Rangkul admins may do this. Type /bantuan to see the commands you can use."),
+                    )
                 else:
-                    await refuse(update, _("Sorry, only election organizers may do this."))
+                    await refuse(update, _(NOT_ORGANIZER))
                 return None
             return await callback(update, context, *args)
 

@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from bot import catalog, i18n, regions
 from bot.context import Context
 from bot.delivery.status import status_message
-from bot.handlers.access import drop_keyboard, guarded
+from bot.handlers.access import NOT_ORGANIZER, drop_keyboard, guarded
 from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region
@@ -67,7 +67,9 @@ async def template_button(update: Update, context: Context) -> None:
         context.settings.templates.dir, (query.data or "").partition(":")[2], context.locale
     )
     if info is None:
-        await context.bot.send_message(update.effective_chat.id, context._("This button is no longer valid."))
+        await context.bot.send_message(
+            update.effective_chat.id, context._("This button is no longer valid. Type /templat to see the templates.")
+        )
         return
     await context.bot.send_message(update.effective_chat.id, _sample_render(info, context))
 
@@ -286,7 +288,7 @@ async def on_button(update: Update, context: Context) -> None:
     parts = (query.data or "").split(":", 3)
     state = await _state(context)
     if state is None or len(parts) < 3 or parts[1] != str(state.version):
-        await query.answer(_("This button is no longer valid."))
+        await query.answer(_("This button is no longer valid. Go on from the latest question, or type /siaran to start again."))
         await drop_keyboard(query.message)
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
@@ -480,12 +482,17 @@ def refusal_text(error: BroadcastError, context: Context) -> str:
             period=html.escape(period.name), end=i18n.format_datetime(period.end, context.settings.tz, context.locale)
         )
     texts = {
-        "no_recipients": _("No registered figure who receives messages matches this choice."),
-        "outside_scope": _("Some of the regions are outside your scope."),
+        "no_recipients": _(
+            "No registered figure who receives messages matches this choice. Type /siaran to choose other "
+            "recipients."
+        ),
+        "outside_scope": _(
+            "Some of the regions are outside your scope. Type /bantuan to see your regions, or ask an admin."
+        ),
         "schedule_past": _("That time has already passed. Please give a time in the future."),
-        "not_organizer": _("Sorry, only election organizers may do this."),
-        "not_allowed": _("You may only control your own broadcasts."),
-        "wrong_state": _("That is not possible in the broadcast's current state."),
+        "not_organizer": _(NOT_ORGANIZER),
+        "not_allowed": _("You may only control your own broadcasts. Type /status to see yours."),
+        "wrong_state": _("That is not possible in the broadcast's current state. Type /status to see where it stands."),
         "paused_by_admin": _(
             "An admin paused this broadcast, so only an admin can resume it. Please contact your admin; you can "
             "still cancel it."
@@ -499,7 +506,9 @@ def refusal_text(error: BroadcastError, context: Context) -> str:
             "and compose it again with /siaran."
         ),
     }
-    return texts.get(error.code, _("That is not possible."))
+    return texts.get(
+        error.code, _("That is not possible. Type /status to see your broadcasts, or /siaran to compose a new one.")
+    )
 
 
 # ----------------------------------------------------------------------------------------- control and /status
@@ -513,7 +522,7 @@ async def control_button(update: Update, context: Context) -> None:
     assert query is not None and context.person is not None
     parts = (query.data or "").split(":")
     if len(parts) != 3 or not re.fullmatch(r"[0-9]{1,12}", parts[1]) or parts[2] not in ("pause", "resume", "cancel"):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await query.answer(_("This button is no longer valid. Type /status to see your broadcasts."), show_alert=True)
         return
     try:
         broadcast = await broadcasts.control(

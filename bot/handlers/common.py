@@ -90,7 +90,10 @@ async def start(update: Update, context: Context) -> None:
         return
     if not _is_private(update):
         await message.reply_text(
-            _("Hello! I am Rangkul. To keep your data private, please talk to me in a private chat."),
+            _(
+                "Hello! This is Rangkul. To keep your data private, please talk to us in a private chat: press "
+                "the button below."
+            ),
             reply_markup=private_chat_button(context),
         )
         return
@@ -138,7 +141,7 @@ async def help_command(update: Update, context: Context) -> None:
         return
     if not _is_private(update):
         await message.reply_text(
-            _("Please use this command in a private chat with me."), reply_markup=private_chat_button(context)
+            _("Please use this command in a private chat with Rangkul: press the button below."), reply_markup=private_chat_button(context)
         )
         return
     lines = [_("<b>Commands you can use</b>")]
@@ -149,7 +152,7 @@ async def help_command(update: Update, context: Context) -> None:
     if authority.role is Role.ADMIN:
         lines.append("\n" + _("You are an <b>admin</b>: you may act for every region."))
     elif authority.role is Role.ORGANIZER:
-        regions = listed(authority.scopes, _, limit=20)
+        regions = listed(authority.scopes, _, limit=20, locale=context.locale)
         lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=regions))
     lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
     await message.reply_text("\n".join(lines))
@@ -185,7 +188,7 @@ async def unknown_command(update: Update, context: Context) -> None:
         return
     if _is_private(update) and update.effective_message is not None:
         await update.effective_message.reply_text(
-            context._("I do not know that command. Type /bantuan to see the commands you can use.")
+            context._("We do not know that command. Type /bantuan to see the commands you can use.")
         )
 
 
@@ -195,7 +198,11 @@ async def plain_text(update: Update, context: Context) -> None:
         return
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            context._("Thank you for your message. Type /bantuan to see what I can do for you.")
+            context._(
+                "Thank you for your message. No officer reads this chat: Rangkul only understands its commands "
+                "(type /bantuan to see them). To report a suspected election violation, please contact Bawaslu "
+                "of your kabupaten/kota, the Panwaslu Kecamatan or the Panwaslu Kelurahan/Desa."
+            )
         )
 
 
@@ -203,7 +210,10 @@ async def unsupported_message(update: Update, context: Context) -> None:
     """Stickers, photos, voice notes and the like."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            context._("Sorry, I can only read text messages. Type /bantuan to see what I can do for you.")
+            context._(
+                "Sorry, we can only read text messages. Please write your message as text, or type /bantuan to "
+                "see what you can do here."
+            )
         )
 
 
@@ -211,7 +221,7 @@ async def edited_message(update: Update, context: Context) -> None:
     """An edit is not a new instruction: say so rather than act on it twice or not at all silently."""
     if update.effective_message is not None:
         await update.effective_message.reply_text(
-            context._("I do not process edited messages. Please send the corrected message again.")
+            context._("We do not act on edited messages. Please send the corrected message again as a new message.")
         )
 
 

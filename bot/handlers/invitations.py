@@ -6,7 +6,7 @@ import html
 
 from telegram import Update
 
-from bot import regions
+from bot import i18n, regions
 from bot.context import Context
 from bot.handlers.access import guarded
 from bot.handlers.limits import echo, listed
@@ -27,7 +27,10 @@ async def invite_command(update: Update, context: Context) -> None:
     region = regions.get(args[0])
     if region is None:
         await message.reply_text(
-            _("Region code <code>{code}</code> is not a Kemendagri code I know.").format(code=echo(args[0], 20))
+            _(
+                "Region code <code>{code}</code> is not a Kemendagri code. Please check it, for example "
+                "<code>63.71</code> (kabupaten/kota) or <code>63.71.01</code> (kecamatan)."
+            ).format(code=echo(args[0], 20))
             + "\n\n"
             + _usage(context)
         )
@@ -35,7 +38,7 @@ async def invite_command(update: Update, context: Context) -> None:
     if not context.authority.covers(region.code):
         await message.reply_text(
             _("{region} is outside your region. You may invite people in: {scopes}.").format(
-                region=html.escape(region.path), scopes=listed(context.authority.scopes, _, limit=20)
+                region=html.escape(region.path), scopes=listed(context.authority.scopes, _, limit=20, locale=context.locale)
             )
         )
         return
@@ -79,5 +82,6 @@ async def _usage_and_list(context: Context) -> str:
             region = regions.get(invitation.region_code)
             name = html.escape(region.name) if region else invitation.region_code
             event = f" — {html.escape(invitation.label)}" if invitation.label else ""
-            lines.append(_("• {region}{event}: {count} registered").format(region=name, event=event, count=count))
+            count_text = i18n.format_number(count, context.locale)
+            lines.append(_("• {region}{event}: {count} registered").format(region=name, event=event, count=count_text))
     return "\n".join(lines)

@@ -25,11 +25,13 @@ def echo(text: str, limit: int = ECHO_LIMIT) -> str:
     return html.escape(line)
 
 
-def listed(items: Sequence[str], _: i18n.Gettext, *, limit: int, separator: str = ", ") -> str:
-    """ITEMS joined by SEPARATOR, the first LIMIT of them and "… and N more" for the rest."""
+def listed(
+    items: Sequence[str], _: i18n.Gettext, *, limit: int, separator: str = ", ", locale: str = i18n.DEFAULT_LOCALE
+) -> str:
+    """ITEMS joined by SEPARATOR, the first LIMIT of them and "… and N more" for the rest (N in LOCALE's digits)."""
     if len(items) <= limit:
         return separator.join(items)
-    more = _("… and {count} more").format(count=len(items) - limit)
+    more = _("… and {count} more").format(count=i18n.format_number(len(items) - limit, locale))
     return separator.join(items[:limit]) + (" " if separator == ", " else separator) + more
 
 

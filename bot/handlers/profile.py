@@ -7,12 +7,14 @@ import json
 from telegram import ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
+from bot.commands import N_
 from bot.context import Context
 from bot.handlers.access import guarded
 from bot.handlers.registration import ask, show_profile
 from bot.services import figures, registration
 
 DELETE_PREFIX = "hapus"
+STALE_PROFILE = N_("This button is no longer valid. Type /profil to see your data again.")
 
 
 def _not_registered(context: Context) -> str:
@@ -38,14 +40,14 @@ async def profile_button(update: Update, context: Context) -> None:
     field = (query.data or "").partition(":")[2]
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is None or field not in registration.FIELDS:
-        await query.answer(_not_registered(context) if figure is None else context._("This button is no longer valid."))
+        await query.answer(_not_registered(context) if figure is None else context._(STALE_PROFILE))
         return
     try:
         state = await registration.start_edit(
             session=context.session, person=context.person, figure=figure, field=field
         )
     except ValueError:
-        await query.answer(context._("This button is no longer valid."), show_alert=True)
+        await query.answer(context._(STALE_PROFILE), show_alert=True)
         return
     await query.answer()
     await ask(context, update.effective_chat.id, state)
@@ -126,7 +128,7 @@ async def delete_button(update: Update, context: Context) -> None:
     assert query is not None and context.person is not None
     parts = (query.data or "").split(":")
     if len(parts) != 3 or parts[2] != str(context.person.id):
-        await query.answer(_("This button is no longer valid."), show_alert=True)
+        await query.answer(_("This button is no longer valid. Type /hapusdata to start again."), show_alert=True)
         return
     await query.answer()
     if parts[1] != "yes":

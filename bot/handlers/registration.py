@@ -88,7 +88,7 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
         region = regions.get(parent) if parent else None
         where = html.escape(region.name) if region else _("Indonesia")
         return _(
-            "I could not find a region with that name in {where}. Check the spelling or choose from the list."
+            "We could not find a region with that name in {where}. Check the spelling or choose from the list."
         ).format(where=where)
     texts = {
         Problem.NAME_EMPTY: _("Please write the full name."),
@@ -106,7 +106,7 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
             "in ordinary letters, for a name as on your KTP."
         ),
         Problem.PHONE_INVALID: _(
-            "I could not recognise that number. Write a mobile number such as 0812-3456-7890 or "
+            "We could not recognise that number. Write a mobile number such as 0812-3456-7890 or "
             "+62 812-3456-7890, or choose Skip."
         ),
         Problem.PHONE_NOT_MOBILE: _("That looks like a landline number. Please give a mobile number, or choose Skip."),
@@ -115,7 +115,7 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
         ),
         Problem.ORGANIZATION_LENGTH: _("Please write at most 120 characters."),
         Problem.CHOOSE_BUTTON: _("Please choose one of the buttons above."),
-        Problem.REGION_NOT_FOUND: _("I could not find a region with that name."),
+        Problem.REGION_NOT_FOUND: _("We could not find a region with that name. Check the spelling or choose from the list."),
         Problem.REGION_QUERY_SHORT: _("Please type at least two letters of the region's name."),
         Problem.ORGANIZATION_INVALID: _(
             "Please write only the name of your organization or your role, without links or commands."
@@ -497,7 +497,7 @@ async def on_contact(update: Update, context: Context) -> None:
     assert message is not None and message.contact is not None
     state = await _registration_state(context)
     if state is None or Step(state.step) is not Step.PHONE:
-        await message.reply_text(context._("Thank you. Type /bantuan to see what I can do for you."))
+        await message.reply_text(context._("Thank you. Type /bantuan to see what you can do here."))
         return
     own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id  # type: ignore[union-attr]
     await _apply(update, context, state, registration.SharedContact(message.contact.phone_number, own))

@@ -49,7 +49,7 @@ class RoleSyntaxError(Exception):
     """The words after /peran do not make a request; the message says what is missing."""
 
 
-def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
+def parse_role_args(args: list[str], _: i18n.Gettext, locale: str = i18n.DEFAULT_LOCALE) -> RoleRequest:
     """Turn the words after /peran into a request, or raise RoleSyntaxError with a hint in the caller's language."""
     words = [part for arg in args for part in re.split(r"[,\s]+", arg) if part]
     if not words or words[0].lower() not in ACTIONS:
@@ -86,13 +86,13 @@ def parse_role_args(args: list[str], _: i18n.Gettext) -> RoleRequest:
             _(
                 "That is {count} region codes; at most {limit} can be given at once. Please use a code higher up "
                 "that covers them (for example the province <code>63</code>), or send /peran again for the rest."
-            ).format(count=len(words), limit=MAX_TYPED_CODES)
+            ).format(count=i18n.format_number(len(words), locale), limit=MAX_TYPED_CODES)
         )
     for code in words:
         if regions.get(code) is None:
             raise RoleSyntaxError(
                 _(
-                    "Region code <code>{code}</code> is not a Kemendagri code I know. Use codes "
+                    "Region code <code>{code}</code> is not a Kemendagri code. Use codes "
                     "such as <code>63</code> (province) or <code>63.71</code> (kabupaten/kota)."
                 ).format(code=echo(code, 20))
             )
@@ -124,14 +124,14 @@ def describe(person: Person) -> str:
     return f"{name} ({handle}ID {person.telegram_id})"
 
 
-def describe_regions(codes: list[str] | tuple[str, ...], _: i18n.Gettext) -> str:
+def describe_regions(codes: list[str] | tuple[str, ...], _: i18n.Gettext, locale: str) -> str:
     """One line per region with its full name; the first REGION_LINES of them, so the message stays short."""
     lines = []
     for code in codes[:REGION_LINES]:
         region = regions.get(code)
         lines.append(f"• <code>{code}</code> {html.escape(region.path) if region else ''}".rstrip())
     if len(codes) > REGION_LINES:
-        lines.append(_("… and {count} more").format(count=len(codes) - REGION_LINES))
+        lines.append(_("… and {count} more").format(count=i18n.format_number(len(codes) - REGION_LINES, locale)))
     return "\n".join(lines)
 
 
@@ -147,7 +147,10 @@ async def _target_from_reply(message: Message, context: Context) -> Person | str
             "The sender of that forwarded message hides their account. Use their Telegram user ID or @username instead."
         )
     if not isinstance(origin, MessageOriginUser) or origin.sender_user.is_bot:
-        return _("That forwarded message does not come from a person.")
+        return _(
+            "That forwarded message does not come from a person. Use the person's Telegram user ID or "
+            "@username instead."
+        )
     sender = origin.sender_user
     existing = await people.by_telegram_id(session=context.session, telegram_id=sender.id)
     if existing is not None:
@@ -208,7 +211,7 @@ async def role_command(update: Update, context: Context) -> None:
         await message.reply_text(text if args else text + "\n\n" + usage(_))
         return
     try:
-        request = parse_role_args(args, _)
+        request = parse_role_args(args, _, context.locale)
     except RoleSyntaxError as exc:
         await message.reply_text(str(exc))
         return
@@ -259,7 +262,9 @@ async def _check_scope_size(request: RoleRequest, target: Person, context: Conte
         "{person} would then be an organizer for {count} regions; at most {limit} are possible. Please grant a "
         "code higher up that covers several of them (for example the province <code>63</code>), or revoke some "
         "first."
-    ).format(person=describe(target), count=total, limit=MAX_ORGANIZER_SCOPES)
+    ).format(
+        person=describe(target), count=i18n.format_number(total, context.locale), limit=MAX_ORGANIZER_SCOPES
+    )
 
 
 def _summary(action: str, role: Role, codes: list[str], target: Person, context: Context) -> str:
@@ -270,7 +275,7 @@ def _summary(action: str, role: Role, codes: list[str], target: Person, context:
     else:
         head = _("Revoke the <b>{role}</b> role from {person}").format(role=role_name, person=describe(target))
     if role is Role.ORGANIZER and codes:
-        return head + " " + _("for these regions:") + "\n" + describe_regions(codes, _)
+        return head + " " + _("for these regions:") + "\n" + describe_regions(codes, _, context.locale)
     if role is Role.ORGANIZER:
         return head + " " + _("for all regions.")
     return head + "."
@@ -289,19 +294,21 @@ async def _role_list(context: Context, page: int = 1) -> str:
         else:
             lines.append(
                 _("• {person}: organizer for {regions}").format(
-                    person=describe(holder.person), regions=listed(holder.scopes, _, limit=SCOPES_PER_HOLDER)
+                    person=describe(holder.person), regions=listed(holder.scopes, _, limit=SCOPES_PER_HOLDER, locale=context.locale)
                 )
             )
     if not holders:
         lines.append(_("Nobody has been given a role yet."))
     if pages > 1:
-        line = _("Page {page} of {pages}.").format(page=page, pages=pages)
+        line = _("Page {page} of {pages}.").format(
+            page=i18n.format_number(page, context.locale), pages=i18n.format_number(pages, context.locale)
+        )
         if page < pages:
             line += " " + _("Next page: /peran daftar {next}").format(next=page + 1)
         lines.append(line)
     bootstrap = context.settings.roles.bootstrap_admins
     if bootstrap:
-        ids = listed([str(i) for i in bootstrap], _, limit=SCOPES_PER_HOLDER * 2)
+        ids = listed([str(i) for i in bootstrap], _, limit=SCOPES_PER_HOLDER * 2, locale=context.locale)
         lines.append(_("Admins from the settings file: {ids}").format(ids=ids))
     return "\n".join(lines)
 
@@ -364,7 +371,7 @@ async def _tell_subject(subject: Person, context: Context) -> None:
         text = (
             _("You are now a Rangkul <b>organizer</b> for these regions:")
             + "\n"
-            + describe_regions(authority.scopes, _)
+            + describe_regions(authority.scopes, _, locale)
             + "\n"
             + _("Type /bantuan to see your commands.")
         )
