@@ -35,6 +35,7 @@ from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, meta, nod
 from jinja2.exceptions import SecurityError
 
 from bot import i18n, regions, telegram_html
+from bot.config import ElectionKind
 from bot.render import WITA, Renderer, countdown_label, timezone_for_region
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ VALUE_SPEC_KEYS = frozenset({"label", "type", "example", "max_length"})
 # The variables every template may use, with the keys each one has. `values` holds the keys the template's own
 # metadata declares; `now` is an aware datetime.
 FIGURE_KEYS = frozenset({"name", "category", "province", "regency", "district", "village", "region", "timezone"})
-ELECTION_KEYS = frozenset({"name", "date", "days_left"})
+ELECTION_KEYS = frozenset({"name", "date", "days_left", "kind"})
 OFFICE_KEYS = frozenset({"name"})
 CONTEXT_VARIABLES: dict[str, frozenset[str] | None] = {
     "figure": FIGURE_KEYS,
@@ -76,9 +77,16 @@ FIGURE_CATEGORIES = {
     "lainnya": "tokoh",
 }
 
+# `election.kind`: the law the election runs under, which decides what a template says about money politics and
+# reporting deadlines. check_templates renders every template for each kind.
+ELECTION_KINDS: tuple[ElectionKind, ...] = get_args(ElectionKind)
+
 # Sample data used when no settings are given (the same as the settings' defaults).
 SAMPLE_ELECTION_NAME = "Pemilihan Umum 2029"
 SAMPLE_ELECTION_DATE = dt.date(2029, 2, 14)
+SAMPLE_ELECTION_KIND: ElectionKind = "pemilu"
+# The sample name of a local election, when a sample Pilkada is asked for.
+SAMPLE_PILKADA_NAME = "Pemilihan Gubernur dan Wakil Gubernur Kalimantan Selatan"
 SAMPLE_OFFICE_NAME = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
 # Exactly 100 characters: long names must still fit and wrap well.
 LONG_NAME = "Raden Siti Nurhaliza Rahmawati Kusumawardhani Binti Haji Abdul Rahman Syarifudin Al-Banjari Noor Ain"
@@ -112,6 +120,9 @@ class _ElectionLike(Protocol):
 
     @property
     def date(self) -> dt.date: ...
+
+    @property
+    def kind(self) -> ElectionKind: ...
 
 
 class _PrivacyLike(Protocol):
@@ -490,13 +501,19 @@ def template_context(
     values: Mapping[str, Value] | None = None,
     now: dt.datetime | None = None,
     tz: ZoneInfo | None = None,
+    kind: ElectionKind | None = None,
 ) -> dict[str, Any]:
     """The full set of template variables; realistic sample data stands in for whatever is not given.
 
-    Election and office come from SETTINGS_LIKE (bot.config.Settings) when given. TZ is the reader's zone
-    (default: the sample figure's); NOW defaults to 09.00 thirty days before the election.
+    Election and office come from SETTINGS_LIKE (bot.config.Settings) when given. KIND overrides the election's
+    kind (without settings, a sample Pilkada also gets a Pilkada's name). TZ is the reader's zone (default: the
+    sample figure's); NOW defaults to 09.00 thirty days before the election.
     """
-    election_name = settings_like.election.name if settings_like else SAMPLE_ELECTION_NAME
+    if settings_like:
+        election_name, election_kind = settings_like.election.name, kind or settings_like.election.kind
+    else:
+        election_kind = kind or SAMPLE_ELECTION_KIND
+        election_name = SAMPLE_PILKADA_NAME if election_kind == "pilkada" else SAMPLE_ELECTION_NAME
     election_date = settings_like.election.date if settings_like else SAMPLE_ELECTION_DATE
     office_name = settings_like.privacy.controller_name if settings_like else SAMPLE_OFFICE_NAME
     if figure is None:
@@ -512,6 +529,7 @@ def template_context(
             "name": election_name,
             "date": election_date,
             "days_left": (election_date - now.astimezone(tz).date()).days,
+            "kind": election_kind,
         },
         "office": {"name": office_name},
         "values": dict(values or {}),
@@ -561,35 +579,36 @@ def _static_problems(ast: nodes.Template, declared_values: frozenset[str] | None
 
 
 def _render_problems(renderer: Renderer, info: TemplateInfo, values: Mapping[str, Value]) -> list[str]:
-    """Render for every sample figure and countdown case; each distinct problem once, with its first case."""
+    """Render for every sample figure, countdown case and election kind; each distinct problem once, with its
+    first case."""
     found: dict[str, str] = {}
-    for name, category, code in SAMPLE_FIGURES:
+    cases = ((sample, days, kind) for sample in SAMPLE_FIGURES for days in COUNTDOWN_CASES for kind in ELECTION_KINDS)
+    for (name, category, code), days, kind in cases:
         tz = timezone_for_region(code)
         figure = figure_context(name, category, code)
-        for days in COUNTDOWN_CASES:
-            case = f"{name[:20]!r} ({figure['timezone']}), election {countdown_label(days)}"
-            now = dt.datetime.combine(SAMPLE_ELECTION_DATE - dt.timedelta(days=days), dt.time(8), tzinfo=tz)
-            context = template_context(figure=figure, values=values, now=now, tz=tz)
-            try:
-                html = renderer.render(info.name, context, locale=info.locale, tz=tz)
-            except UndefinedError as exc:
-                found.setdefault(f"undefined variable: {exc.message}", case)
-                continue
-            except SecurityError as exc:
-                found.setdefault(f"refused by the sandbox: {exc}", case)
-                continue
-            except (TemplateError, TypeError, ValueError, AttributeError) as exc:
-                found.setdefault(f"cannot render: {type(exc).__name__}: {exc}", case)
-                continue
-            for problem in telegram_html.problems(html):
-                found.setdefault(problem, case)
-            try:
-                plain = telegram_html.parse(html)
-            except telegram_html.TelegramHtmlError:
-                continue
-            # Where the name shows, it must show exactly as typed: not interpreted as HTML, not escaped twice.
-            if any(char in name for char in "<>&") and name.split()[0] in plain and name not in plain:
-                found.setdefault("figure.name is not shown exactly as written (escaping problem)", case)
+        case = f"{name[:20]!r} ({figure['timezone']}), {kind} {countdown_label(days)}"
+        now = dt.datetime.combine(SAMPLE_ELECTION_DATE - dt.timedelta(days=days), dt.time(8), tzinfo=tz)
+        context = template_context(figure=figure, values=values, now=now, tz=tz, kind=kind)
+        try:
+            html = renderer.render(info.name, context, locale=info.locale, tz=tz)
+        except UndefinedError as exc:
+            found.setdefault(f"undefined variable: {exc.message}", case)
+            continue
+        except SecurityError as exc:
+            found.setdefault(f"refused by the sandbox: {exc}", case)
+            continue
+        except (TemplateError, TypeError, ValueError, AttributeError) as exc:
+            found.setdefault(f"cannot render: {type(exc).__name__}: {exc}", case)
+            continue
+        for problem in telegram_html.problems(html):
+            found.setdefault(problem, case)
+        try:
+            plain = telegram_html.parse(html)
+        except telegram_html.TelegramHtmlError:
+            continue
+        # Where the name shows, it must show exactly as typed: not interpreted as HTML, not escaped twice.
+        if any(char in name for char in "<>&") and name.split()[0] in plain and name not in plain:
+            found.setdefault("figure.name is not shown exactly as written (escaping problem)", case)
     return [f"{problem} [{case}]" for problem, case in found.items()]
 
 

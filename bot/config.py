@@ -7,7 +7,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -89,9 +89,17 @@ class LocaleSettings(_Section):
         return value
 
 
+# The law an election runs under, which decides what the templates say about money politics and reporting:
+# "pemilu" (UU 7/2017: DPR, DPD, President) or "pilkada" (UU 10/2016: governor, regent, mayor). Since MK
+# decision 135/PUU-XXII/2024 national and local elections are held apart, so an office runs one kind at a time.
+ElectionKind = Literal["pemilu", "pilkada"]
+
+
 class ElectionSettings(_Section):
     name: str = "Pemilihan Umum 2029"
+    # Voting day; every text that prints it says what it is ("Hari pemungutan suara <name>: <date>").
     date: dt.date = dt.date(2029, 2, 14)
+    kind: ElectionKind = "pemilu"
 
 
 class PrivacySettings(_Section):

@@ -84,7 +84,7 @@ def test_shipped_welcome_template_renders_valid_telegram_html() -> None:
     )
     plain, _ = parse_html(text)
     assert "Terima kasih, Siti & <Rahmah>, Anda sudah terdaftar" in plain
-    assert "akan dilaksanakan pada Rabu, 14 Februari 2029" in plain
+    assert "Hari pemungutan suara Pemilihan Umum 2029: Rabu, 14 Februari 2029" in plain
     assert len(plain) <= 4096
 
 

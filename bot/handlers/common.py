@@ -103,7 +103,8 @@ async def start(update: Update, context: Context) -> None:
         "Rangkul is a service of {controller} that reaches out to youth, community, religious, women's and "
         "customary leaders, so that more people take part in the {election}: honestly, fairly and peacefully.\n\n"
         "Here you will receive official information about the election stages, invitations to socialization "
-        "events and a reminder to come to the polling station (TPS) on {date}.\n\n"
+        "events and a reminder to come to the polling station (TPS).\n\n"
+        "Voting day of the {election}: <b>{date}</b>\n\n"
         "Type /bantuan to see what you can do here."
     ).format(
         name=html.escape(user.first_name),
