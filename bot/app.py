@@ -24,7 +24,7 @@ from bot.delivery import BroadcastBot, DeliveryEngine
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
-from bot.services import conversations, roles
+from bot.services import conversations, quiet, roles
 from bot.update_processor import PerChatUpdateProcessor
 from models import Role
 
@@ -205,6 +205,8 @@ def _polling_error(error: TelegramError) -> None:
 
 async def serve(settings: Settings, token: str, *, webhook: bool = False) -> None:
     """Run the bot until SIGINT or SIGTERM: migrate, connect, set menus, poll (or serve a webhook), shut down."""
+    for warning in quiet.zone_warnings(settings):
+        logger.warning("%s (broadcast.quiet_periods in %s)", warning, settings.source)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

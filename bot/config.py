@@ -149,7 +149,12 @@ class RegistrationSettings(_Section):
 
 
 class QuietPeriod(_Section):
-    """A masa tenang: no broadcast may be confirmed or sent between start and end."""
+    """A masa tenang: no broadcast may be confirmed or sent between start and end.
+
+    A nationwide period starts at 00:00 WIT (+09:00) on its first day and ends at 24:00 WIB (00:00+07:00 of
+    voting day), so that it covers all three zones; `rangkul run` logs a warning for one that does not (right
+    only for a local election held in a single zone).
+    """
 
     name: str
     start: dt.datetime
@@ -159,7 +164,7 @@ class QuietPeriod(_Section):
     @classmethod
     def _aware(cls, value: dt.datetime) -> dt.datetime:
         if value.tzinfo is None:
-            raise ValueError("must include a UTC offset, e.g. 2029-02-11T00:00:00+08:00")
+            raise ValueError("must include a UTC offset, e.g. 2029-02-11T00:00:00+09:00")
         return value
 
     @model_validator(mode="after")
@@ -167,6 +172,15 @@ class QuietPeriod(_Section):
         if self.end <= self.start:
             raise ValueError("end must be after start")
         return self
+
+
+# Voting day is 14 February 2029; the masa tenang is the three days before it, across the whole country: from
+# 00:00 WIT (the first hour anywhere) on 11 February to 24:00 WIB (the last) on 13 February.
+PEMILU_2029_QUIET_PERIOD = QuietPeriod(
+    name="Masa tenang Pemilu 2029",
+    start=dt.datetime(2029, 2, 11, tzinfo=dt.timezone(dt.timedelta(hours=9))),
+    end=dt.datetime(2029, 2, 14, tzinfo=dt.timezone(dt.timedelta(hours=7))),
+)
 
 
 class BroadcastSettings(_Section):
@@ -182,7 +196,10 @@ class BroadcastSettings(_Section):
     status_interval_seconds: float = Field(default=5.0, ge=1)
     # Attempts per recipient for 429 answers and connections that provably failed before sending.
     max_attempts: int = Field(default=5, ge=1, le=20)
-    quiet_periods: list[QuietPeriod] = Field(default_factory=list)
+    quiet_periods: list[QuietPeriod] = Field(default_factory=lambda: [PEMILU_2029_QUIET_PERIOD.model_copy()])
+    # The hour (0-23, in locale.timezone) at which what a quiet period held back is sent: the first one at or
+    # after the period's end, rather than the midnight before voting day.
+    quiet_release_hour: int = Field(default=6, ge=0, le=23)
 
 
 def bundled_templates_dir() -> Path:

@@ -30,7 +30,7 @@ from bot.delivery.pacing import Pacer
 from bot.delivery.retry import RETRY_MOST_SECONDS, Trouble
 from bot.delivery.sending import BroadcastBot, ChatSpacing, send_one
 from bot.render import Renderer
-from bot.services import audit, broadcasts, deliveries
+from bot.services import audit, broadcasts, deliveries, quiet
 from bot.services.deliveries import Outcome, Recipient
 from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
 
@@ -136,13 +136,17 @@ class DeliveryEngine:
 
     async def next_due(self) -> int | None:
         """The broadcast to work on now (taken for this engine); due scheduled ones start or wait out a quiet
-        period."""
+        period, and running ones a quiet period paused go on at its release."""
         now = utcnow()
-        period = broadcasts.quiet_period_at(self.settings, now)
+        blocked = quiet.blocked_at(self.settings, now)
         async with self.sessions() as session:
+            released = await quiet.release_paused(session=session, settings=self.settings, now=now)
+            await session.commit()
+            for broadcast in released:
+                await self._report(session, broadcast, notice="quiet_released")
             running = await deliveries.next_running(session=session, worker=self.worker, now=now)
             if running is not None and await deliveries.take(session=session, broadcast=running, worker=self.worker):
-                if period is None:
+                if blocked is None:
                     return running.id
                 if not await self._pause(session, running, "quiet", notice="quiet_paused"):
                     await self._release(running.id or 0)
@@ -151,13 +155,13 @@ class DeliveryEngine:
             if due is None or not await deliveries.take(session=session, broadcast=due, worker=self.worker):
                 return None
             started = await deliveries.start_scheduled(
-                session=session, broadcast=due, postpone_to=period.end if period is not None else None
+                session=session, broadcast=due, postpone_to=blocked.release if blocked is not None else None
             )
             await session.commit()
             if not started:  # cancelled or paused meanwhile: that stands
                 await self._release(due.id or 0)
                 return None
-            if period is not None:
+            if blocked is not None:
                 await self._report(session, due, notice="quiet_postponed")
                 return None
             return due.id

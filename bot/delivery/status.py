@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import catalog, i18n
 from bot.config import Settings
-from bot.services import broadcasts
+from bot.services import broadcasts, quiet
 from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
 
 # Callback data of the status message's buttons: "bc:<broadcast id>:<pause|resume|cancel>".
@@ -62,13 +62,28 @@ def status_message(
         lines.append(
             _("Scheduled for {when}.").format(when=i18n.format_datetime(broadcast.scheduled_at, settings.tz, locale))
         )
+        if (blocked := quiet.blocked_at(settings, broadcast.scheduled_at)) is not None:
+            lines.append(quiet_hold_line(blocked, settings, locale))
     if status is BroadcastStatus.RUNNING and open_:
         rate = settings.broadcast.paid_rate_per_second if broadcast.paid else settings.broadcast.rate_per_second
         left = dt.timedelta(seconds=max(1, round(open_ / rate)))
         lines.append(_("About {left} left.").format(left=i18n.format_timedelta(left, locale)))
     if status is BroadcastStatus.PAUSED:
+        hold = quiet.hold_at(settings, utcnow())
         reasons = {
-            "quiet": _("Paused for the quiet period (masa tenang)."),
+            "quiet": (
+                _(
+                    "Paused for {period}: in line with Rangkul's settings, no broadcast is sent during it. It "
+                    "will go on by itself on {release}."
+                ).format(
+                    period=_escape(hold.period.name), release=i18n.format_datetime(hold.release, settings.tz, locale)
+                )
+                if hold is not None
+                else _(
+                    "Paused for the quiet period (masa tenang), in line with Rangkul's settings; it will go on by "
+                    "itself shortly."
+                )
+            ),
             "template_changed": _("Paused: the template changed after the broadcast was composed."),
             "role_changed": _("Paused: the organizer's role or regions have changed."),
         }
@@ -86,21 +101,34 @@ def status_message(
     return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
 
 
+def quiet_hold_line(hold: quiet.Hold, settings: Settings, locale: str) -> str:
+    """What a broadcast held back by HOLD's period does: it goes out at the release."""
+    _ = i18n.gettext_for(locale)
+    return _(
+        "That falls in {period}: in line with Rangkul's settings, no broadcast is sent during it, so it will be "
+        "sent on {release}."
+    ).format(period=_escape(hold.period.name), release=i18n.format_datetime(hold.release, settings.tz, locale))
+
+
 def notice_text(notice: str, broadcast: Broadcast, settings: Settings, locale: str) -> str:
     _ = i18n.gettext_for(locale)
-    period = broadcasts.quiet_period_at(settings, utcnow()) or (
-        settings.broadcast.quiet_periods[0] if settings.broadcast.quiet_periods else None
-    )
-    name = _escape(period.name) if period else ""
-    end = i18n.format_datetime(period.end, settings.tz, locale) if period else ""
+    hold = quiet.hold_at(settings, utcnow())
+    name = _escape(hold.period.name) if hold else _("the quiet period (masa tenang)")
+    release = broadcast.scheduled_at if notice == "quiet_postponed" and broadcast.scheduled_at else None
+    release = release or (hold.release if hold else None)
+    when = i18n.format_datetime(release, settings.tz, locale) if release else ""
     texts = {
         "quiet_paused": _(
-            "Broadcast #{id} has paused itself: {period} has begun and no broadcast may be sent until {end}. "
-            "You can resume it after that."
+            "Broadcast #{id} has paused itself: {period} has begun, and in line with Rangkul's settings no "
+            "broadcast is sent during it. It will go on by itself on {release}; until then you can still cancel "
+            "it from its status message (/status)."
         ),
         "quiet_postponed": _(
-            "Broadcast #{id} was due during {period}; it will be sent when the quiet period ends, on {end}."
+            "Broadcast #{id} fell due during {period}. In line with Rangkul's settings no broadcast is sent "
+            "during it, so it will be sent on {release}. You can still pause or cancel it from its status "
+            "message (/status)."
         ),
+        "quiet_released": _("Broadcast #{id} is being sent again now: the quiet period (masa tenang) is over."),
         "template_changed": _(
             "Broadcast #{id} was paused because its template changed after it was composed. Cancel it and "
             "compose it again with /siaran."
@@ -110,7 +138,7 @@ def notice_text(notice: str, broadcast: Broadcast, settings: Settings, locale: s
             "changed. An admin can resume or cancel it."
         ),
     }
-    return texts[notice].format(id=broadcast.id, period=name, end=end)
+    return texts[notice].format(id=broadcast.id, period=name, release=when)
 
 
 def _escape(text: str) -> str:

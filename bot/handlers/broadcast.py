@@ -13,12 +13,12 @@ from telegram.error import TelegramError
 
 from bot import catalog, i18n, regions
 from bot.context import Context
-from bot.delivery.status import status_message
+from bot.delivery.status import quiet_hold_line, status_message
 from bot.handlers.access import NOT_ORGANIZER, drop_keyboard, guarded
 from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region
-from bot.services import broadcasts, conversations
+from bot.services import broadcasts, conversations, quiet
 from bot.services.broadcasts import BroadcastError, Segment
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
 
@@ -462,24 +462,41 @@ async def _create(
     # commit it too, but "send now" sends none before the wake).
     await context.session.commit()
     if scheduled_at is not None:
-        await context.bot.send_message(
-            chat_id,
-            _("Scheduled: broadcast #{id} to {count} recipients on {when}.").format(
-                id=broadcast.id,
-                count=i18n.format_number(broadcast.recipient_count, context.locale),
-                when=i18n.format_datetime(scheduled_at, organizer_tz(context), context.locale),
-            ),
+        text = _("Scheduled: broadcast #{id} to {count} recipients on {when}.").format(
+            id=broadcast.id,
+            count=i18n.format_number(broadcast.recipient_count, context.locale),
+            when=i18n.format_datetime(scheduled_at, organizer_tz(context), context.locale),
         )
+        if (blocked := quiet.blocked_at(context.settings, scheduled_at)) is not None:
+            text += " " + quiet_hold_line(blocked, context.settings, context.locale)
+        await context.bot.send_message(chat_id, text)
     if context.bot_data.delivery is not None:
         context.bot_data.delivery.wake()
 
 
 def refusal_text(error: BroadcastError, context: Context) -> str:
     _ = context._
-    if error.code == "quiet":
-        period = error.details["period"]
-        return _("No broadcast may be sent during {period}, until {end}. Please schedule it for after that.").format(
-            period=html.escape(period.name), end=i18n.format_datetime(period.end, context.settings.tz, context.locale)
+    if error.code in ("quiet", "quiet_paused", "quiet_resume"):
+        hold: quiet.Hold = error.details["hold"]
+        texts = {
+            "quiet": _(
+                "Sorry, in line with Rangkul's settings no broadcast is sent during {period}, until {end}. "
+                "Broadcasts it held back are sent on {release}. To send this one then, tap 🕒 Schedule on the "
+                "preview above and give a time."
+            ),
+            # Answers to a button (at most 200 characters).
+            "quiet_paused": _(
+                "Sorry, in line with Rangkul's settings nothing is sent during {period}. It will go on by itself "
+                "on {release}."
+            ),
+            "quiet_resume": _(
+                "Sorry, in line with Rangkul's settings nothing is sent during {period}. Please resume it after {end}."
+            ),
+        }
+        return texts[error.code].format(
+            period=html.escape(hold.period.name),
+            end=i18n.format_datetime(hold.period.end, context.settings.tz, context.locale),
+            release=i18n.format_datetime(hold.release, context.settings.tz, context.locale),
         )
     texts = {
         "no_recipients": _(

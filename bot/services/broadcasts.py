@@ -12,9 +12,9 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import catalog, i18n
-from bot.config import QuietPeriod, Settings
+from bot.config import Settings
 from bot.render import Renderer, timezone_for_region
-from bot.services import audit
+from bot.services import audit, quiet
 from bot.services.figures import broadcast_eligible
 from bot.services.roles import Authority
 from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure, Person, Role, utcnow
@@ -60,11 +60,6 @@ class Segment:
             age_brackets=list(data.get("age_brackets") or []),
             registered_since=dt.date.fromisoformat(since) if since else None,
         )
-
-
-def quiet_period_at(settings: Settings, when: dt.datetime) -> QuietPeriod | None:
-    """The masa tenang in force at WHEN, if any."""
-    return next((p for p in settings.broadcast.quiet_periods if p.start <= when < p.end), None)
 
 
 def _within(codes: list[str] | tuple[str, ...]) -> ColumnElement[bool]:
@@ -166,9 +161,11 @@ async def create(
     check_segment(segment, authority)
     parse_values(info, raw_values, settings)
     now = utcnow()
-    period = quiet_period_at(settings, scheduled_at or now)
-    if period is not None:
-        raise BroadcastError("quiet", period=period)
+    # Nothing goes out now inside a quiet period; a time inside one may be scheduled: the engine holds it back
+    # until the period's release (the organizer is told when).
+    blocked = quiet.blocked_at(settings, now) if scheduled_at is None else None
+    if blocked is not None:
+        raise BroadcastError("quiet", hold=blocked)
     if scheduled_at is not None and scheduled_at <= now:
         raise BroadcastError("schedule_past")
     # The creator's scope when composing: the engine pauses the broadcast if the creator loses any of it.
@@ -273,9 +270,10 @@ async def control(
         refusal = resume_refusal(authority, broadcast)
         if refusal is not None:
             raise BroadcastError(refusal)
-        period = quiet_period_at(settings, utcnow())
-        if period is not None:
-            raise BroadcastError("quiet", period=period)
+        blocked = quiet.blocked_at(settings, utcnow())
+        if blocked is not None:
+            # The period's own pause ends by itself at the release; a person's pause waits for them.
+            raise BroadcastError("quiet_paused" if broadcast.pause_reason == "quiet" else "quiet_resume", hold=blocked)
         if broadcast.pause_reason == "role_changed" and broadcast.created_by != person.id:
             # The owner lost the role: the admin who resumes takes the broadcast over (its status, its checks).
             details["owner_from"], broadcast.created_by = broadcast.created_by, person.id

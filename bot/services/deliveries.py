@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import catalog
 from bot.config import Settings
-from bot.services import audit, broadcasts, roles
+from bot.services import audit, broadcasts, quiet, roles
 from bot.services.figures import broadcast_eligible
 from models import Broadcast, BroadcastStatus, Delivery, DeliveryStatus, Figure, Person, Role, utcnow
 
@@ -169,8 +169,9 @@ async def pause(*, session: AsyncSession, broadcast: Broadcast, reason: str) -> 
 
 
 async def start_scheduled(*, session: AsyncSession, broadcast: Broadcast, postpone_to: dt.datetime | None) -> bool:
-    """A due scheduled broadcast starts running, or (in a quiet period) waits until POSTPONE_TO; only while it is
-    still scheduled, so that a cancel or a pause that came meanwhile stands. False when it was not."""
+    """A due scheduled broadcast starts running, or (in a quiet period) waits until POSTPONE_TO (the period's
+    release); only while it is still scheduled, so that a cancel or a pause that came meanwhile stands. False
+    when it was not."""
     values: dict[str, Any] = (
         {"scheduled_at": postpone_to, "worker": None, "worker_seen_at": None}
         if postpone_to is not None
@@ -190,7 +191,7 @@ async def start_scheduled(*, session: AsyncSession, broadcast: Broadcast, postpo
 async def reason_to_pause(*, session: AsyncSession, broadcast: Broadcast, settings: Settings) -> str | None:
     """Why BROADCAST may not go on now: a quiet period, its template edited since composing, or its owner no
     longer holding the role and regions it was composed under (checked when a pass starts and every second)."""
-    if broadcasts.quiet_period_at(settings, utcnow()) is not None:
+    if quiet.period_at(settings, utcnow()) is not None:
         return "quiet"
     info = catalog.get_template_info(settings.templates.dir, broadcast.template)
     if info is None or info.version != broadcast.template_version:
