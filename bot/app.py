@@ -21,7 +21,7 @@ from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, commit_before_network_call, current_session
 from bot.delivery import BroadcastBot, DeliveryEngine
-from bot.handlers import register
+from bot.handlers import consent, register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
 from bot.services import conversations, quiet, roles
@@ -114,6 +114,13 @@ def build_application(
     register(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(expire_conversations, interval=HOUSEKEEPING_SECONDS, first=HOUSEKEEPING_SECONDS)
+        # Soon after start, then every minute: figures who agreed to an earlier privacy notice are told, a paced
+        # batch at a time, each once (bot/handlers/consent.py).
+        app.job_queue.run_repeating(
+            consent.announce_changed_notice,
+            interval=consent.NOTICE_INTERVAL_SECONDS,
+            first=consent.NOTICE_FIRST_SECONDS,
+        )
     return app
 
 

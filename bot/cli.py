@@ -65,11 +65,22 @@ def _run(settings: Settings, webhook: bool) -> int:
     configure_logging(
         settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()]
     )
+    warn_about_settings(settings)
     try:
         asyncio.run(serve(settings, token.get_secret_value(), webhook=webhook))
     except StartupError as exc:
         return _fail(str(exc))
     return 0
+
+
+def warn_about_settings(settings: Settings) -> None:
+    """Settings the bot runs with but should not: one warning line each, at start."""
+    if not settings.privacy.controller_contact:
+        logger.warning(
+            "privacy.controller_contact is not set: the privacy notice gives people no way to reach the data "
+            "controller; set it to the e-mail address, phone number or postal address of your office's PPID "
+            "(RANGKUL_PRIVACY__CONTROLLER_CONTACT)"
+        )
 
 
 def _db(settings: Settings, action: str) -> int:

@@ -102,13 +102,40 @@ class ElectionSettings(_Section):
     kind: ElectionKind = "pemilu"
 
 
+# What makes privacy.controller_contact reach someone: an e-mail address, or a postal address ("Jl."/"Jalan"
+# or a five-digit kode pos); a phone number is checked with phonenumbers.
+EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+POSTAL_ADDRESS = re.compile(r"(?<![\w.])(?:jl\.|jln\.|jalan\s)|(?<![\d.+-])\d{5}(?![\d.-])", re.IGNORECASE)
+
+
+def reaches_someone(contact: str) -> bool:
+    """Whether CONTACT holds an e-mail address, a phone number or a postal address (not only a name)."""
+    import phonenumbers
+
+    if EMAIL.search(contact) or POSTAL_ADDRESS.search(contact):
+        return True
+    return any(True for _ in phonenumbers.PhoneNumberMatcher(contact, "ID"))
+
+
 class PrivacySettings(_Section):
     controller_name: str = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
-    controller_contact: str = "PPID KPU Provinsi Kalimantan Selatan"
+    # Empty: `rangkul run` warns at start, and the notice says the PPID can be reached at the office.
+    controller_contact: str = ""
     retention_until: dt.date = dt.date(2029, 12, 31)
     # A conversation (registration, profile edit, broadcast composer) untouched this long is abandoned: deleted
     # with the answers and previews it held.
     conversation_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+
+    @field_validator("controller_contact")
+    @classmethod
+    def _reaches_someone(cls, value: str) -> str:
+        value = value.strip()
+        if value and not reaches_someone(value):
+            raise ValueError(
+                "must hold an e-mail address, a phone number or a postal address (Jl./Jalan …, or a 5-digit "
+                "postal code) where people reach the office's PPID, or be left empty"
+            )
+        return value
 
     @property
     def conversation_expiry(self) -> dt.timedelta:

@@ -10,6 +10,7 @@ from lokal import wilayah
 
 CODE_PATTERN = re.compile(r"^\d{2}(\.\d{2}(\.\d{2}(\.\d{4})?)?)?$")
 LEVEL_NAMES = {1: "provinsi", 2: "kabupaten/kota", 3: "kecamatan", 4: "desa/kelurahan"}
+KECAMATAN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +58,8 @@ def covers(scope_code: str, region_code: str) -> bool:
 
 def in_scope(region_code: str, scopes: list[str] | tuple[str, ...] | set[str]) -> bool:
     return any(covers(scope, region_code) for scope in scopes)
+
+
+def up_to(region_code: str, level: int) -> str:
+    """REGION_CODE cut to LEVEL ("63.71.01.1001" to kecamatan level is "63.71.01"); a higher code unchanged."""
+    return ".".join(region_code.split(".")[:level])

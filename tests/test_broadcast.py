@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import i18n
+from bot import i18n, notice
 from bot.config import Settings
 from bot.delivery import DeliveryEngine
 from bot.services import roles
@@ -49,7 +49,8 @@ async def make_figures(
                     person_id=person.id,
                     full_name=f"Tokoh Nomor {chr(65 + user_id % 26)}",
                     region_code=region_code,
-                    consent_version="test",
+                    # Agreed to today's notice: a figure on an earlier one would first be told it changed.
+                    consent_version=notice.current_version(harness.app.bot_data.settings, "id"),
                     **values,
                 )
             )

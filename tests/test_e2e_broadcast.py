@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import col, select
 
-from bot import catalog, db, i18n
+from bot import catalog, db, i18n, notice
 from bot.config import load_settings
 from bot.services import broadcasts, roles
 from bot.services.broadcasts import Segment
@@ -55,7 +55,7 @@ async def _seed(database_url: str, fake: FakeTelegram) -> int:
                     category="tokoh_masyarakat",
                     age_bracket="26-40",
                     region_code="63.71.05.1003",
-                    consent_version="test",
+                    consent_version=notice.current_version(settings, "id"),
                 )
             )
         await session.flush()

@@ -112,7 +112,8 @@ async def test_happy_path_stores_a_correct_figure_with_provable_consent(harness:
     assert texts[-1].startswith("Terima kasih, Siti Rahmah, Anda sudah terdaftar di Rangkul.")
     async with harness.app.bot_data.sessions() as session:
         events = (await session.exec(select(AuditEvent).where(AuditEvent.action == "figure.register"))).all()
-    assert [event.details["region"] for event in events] == ["63.71.05.1003"]
+    # Only the kecamatan: the audit log is append-only and outlives /hapusdata (issue 8).
+    assert [event.details["region"] for event in events] == ["63.71.05"]
     assert "Siti" not in json.dumps([event.details for event in events])
 
 
@@ -427,7 +428,8 @@ async def test_delete_data_leaves_no_personal_data_in_any_table(harness: Harness
         telegram_ids = (await session.exec(select(Person.telegram_id))).all()
         assert 113 not in telegram_ids
         [figure] = (await session.exec(select(Figure))).all()
-        assert (figure.category, figure.region_code) == ("tokoh_pemuda", "63.71.05.1003")
+        # Aggregated so that nobody can be singled out: the kecamatan, not the desa (issue 8).
+        assert (figure.category, figure.region_code) == ("tokoh_pemuda", "63.71.05")
         assert figure.deleted_at is not None
         assert await figures.count_eligible(session=session) == 0
         deletion = (await session.exec(select(AuditEvent).where(AuditEvent.action == "figure.delete"))).one()

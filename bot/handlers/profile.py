@@ -7,6 +7,7 @@ import json
 from telegram import ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
 
+from bot import i18n
 from bot.commands import N_
 from bot.context import Context
 from bot.handlers.access import guarded
@@ -62,14 +63,19 @@ async def _set_opt_in(update: Update, context: Context, *, opt_in: bool, confirm
     await update.effective_message.reply_text(confirmation)
 
 
+def stop_confirmation(context: Context) -> str:
+    """What /berhenti (and the changed notice's "stop" button) answers: the same retention as the notice says."""
+    return context._(
+        "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
+        "delete it with /hapusdata, or at the latest until {retention}, when it is deleted. Type /lanjut whenever "
+        "you want to receive messages again."
+    ).format(retention=i18n.format_date(context.settings.privacy.retention_until, context.locale))
+
+
 @guarded()
 async def stop_command(update: Update, context: Context) -> None:
     """/berhenti: stop receiving broadcasts; the data stays until deleted."""
-    confirmation = context._(
-        "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
-        "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
-    )
-    await _set_opt_in(update, context, opt_in=False, confirmation=confirmation)
+    await _set_opt_in(update, context, opt_in=False, confirmation=stop_confirmation(context))
 
 
 @guarded()
@@ -113,8 +119,9 @@ async def delete_command(update: Update, context: Context) -> None:
     await update.effective_message.reply_text(
         _(
             "You are about to delete your personal data from Rangkul: your name, mobile number, organization, "
-            "guardian's name and the link to your Telegram account. Only anonymous figures (category, region, "
-            "dates) remain, for reports. This cannot be undone.\n\nDo you want to continue?"
+            "guardian's name and your Telegram account details (id, username, name, language). Only anonymous "
+            "figures remain, for reports: category, age bracket, kecamatan (not desa) and dates without the time "
+            "of day, from which nobody can be singled out. This cannot be undone.\n\nDo you want to continue?"
         ),
         reply_markup=keyboard,
     )
@@ -134,7 +141,7 @@ async def delete_button(update: Update, context: Context) -> None:
     if parts[1] != "yes":
         await query.edit_message_text(_("Cancelled. Your data was not deleted."))
         return
-    await figures.delete_personal_data(session=context.session, person=context.person)
+    await figures.delete_personal_data(session=context.session, person=context.person, tz=context.settings.tz)
     if context.user_data is not None:
         context.user_data.clear()  # e.g. a /peran request waiting for this admin's confirmation
     await query.edit_message_text(

@@ -18,7 +18,7 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
-from bot import i18n, regions
+from bot import i18n, notice, regions
 from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
@@ -58,27 +58,7 @@ def age_label(value: str, _: i18n.Gettext) -> str:
 
 def privacy_notice(context: Context) -> str:
     """The privacy notice shown before consent; its hash is stored with the consent."""
-    _ = context._
-    privacy = context.settings.privacy
-    return _(
-        "<b>Personal data notice</b>\n"
-        "Before you register, please read how your data is handled.\n\n"
-        "<b>Who collects it:</b> {controller} ({contact}).\n"
-        "<b>What:</b> your full name, the kind of community figure you are, your age bracket, where you live "
-        "(down to desa/kelurahan), your mobile number (optional), your organization or role in the community "
-        "(optional) and your Telegram account. For anyone under 18, also the name of the parent or guardian who "
-        "agrees.\n"
-        "<b>Why:</b> to send you official information about the election and invite the community to take part. "
-        "We never ask for or record whom you vote for.\n"
-        "<b>How long:</b> until {retention}; then it is deleted.\n"
-        "<b>Your rights</b> (UU No. 27 Tahun 2022): see and correct your data with /profil, stop receiving "
-        "messages with /berhenti, download your data with /dataku and delete it with /hapusdata, at any time.\n\n"
-        "Do you agree to your data being processed for these purposes?"
-    ).format(
-        controller=html.escape(privacy.controller_name),
-        contact=html.escape(privacy.controller_contact),
-        retention=i18n.format_date(privacy.retention_until, context.locale),
-    )
+    return notice.privacy_notice(context.settings, context.locale)
 
 
 def problem_text(problem: Problem, context: Context, state: ConversationState | None = None) -> str:
@@ -225,7 +205,7 @@ def question(
     if step is Step.ORGANIZATION:
         text = _(
             "What is your organization or role in the community? For example: Ketua Karang Taruna Desa Sungai "
-            "Lulut. You may skip this."
+            "Lulut. Please do not give a position in a political party or a campaign team. You may skip this."
         )
         return text, InlineKeyboardMarkup([[_button(state, _("Skip"), "skip")], *back])
     text = _("<b>Please check your answers</b>") + "\n\n" + describe_answers(data, context)

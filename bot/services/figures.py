@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,7 +73,7 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
             "username": person.username,
             "first_name": person.first_name,
             "language_code": person.language_code,
-            "language_chosen": person.locale,
+            "chosen_language": person.locale,
             "first_seen_at": person.created_at.isoformat(),
             "last_seen_at": person.last_seen_at.isoformat(),
         },
@@ -94,6 +95,8 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         "organization": figure.organization,
         "consent_at": figure.consent_at.isoformat(),
         "consent_notice_version": figure.consent_version,
+        "consent_language": figure.consent_locale,
+        "changed_notice_told": figure.notice_told_version,
         "receives_messages": figure.messages_opt_in,
         "opted_out_at": figure.opted_out_at.isoformat() if figure.opted_out_at else None,
         "invited_through": {"region_code": invitation.region_code, "event": invitation.label} if invitation else None,
@@ -103,12 +106,23 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
     return data
 
 
-async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool:
-    """Erase the person's personal data; keep only what anonymous reports need (category, region, dates).
+def _day(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    """VALUE cut to the start of its day in TZ: the date stays for reports, the moment that could single
+    someone out (the minute they registered at an event) does not."""
+    if value is None:
+        return None
+    local = value.astimezone(tz)
+    return dt.datetime.combine(local.date(), dt.time(), tzinfo=tz).astimezone(dt.UTC)
 
-    The figure row loses its name, phone, organization, guardian and its link to the person; the person row
-    loses its Telegram identity, also where a broadcast's status message points at their chat; conversations
-    and roles go. The audit entry holds internal ids only.
+
+async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.tzinfo = dt.UTC) -> bool:
+    """Erase the person's personal data; keep only what anonymous reports need, aggregated so that nobody can
+    be singled out: category, age bracket, kecamatan (not desa) and dates without the time of day (in TZ).
+
+    The figure row loses its name, phone, organization, guardian, the invitation it came through (whose region
+    and event could point at one desa) and its link to the person; the person row loses its Telegram identity,
+    language and exact times, also where a broadcast's status message points at their chat; conversations and
+    roles go. The audit entry holds internal ids only.
     """
     assert person.id is not None
     figure = await figure_of(session=session, person=person)
@@ -118,8 +132,19 @@ async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool
         figure.organization = None
         figure.guardian_name = None
         figure.person_id = None
+        figure.invitation_id = None
+        figure.region_code = regions.up_to(figure.region_code, regions.KECAMATAN)  # not the desa
         figure.messages_opt_in = False
-        figure.deleted_at = utcnow()
+        for field in (
+            "registered_at",
+            "updated_at",
+            "consent_at",
+            "guardian_consent_at",
+            "opted_out_at",
+            "unreachable_since",
+        ):
+            setattr(figure, field, _day(getattr(figure, field), tz))
+        figure.deleted_at = _day(utcnow(), tz)
         session.add(figure)
     await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
     await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
@@ -135,6 +160,8 @@ async def delete_personal_data(*, session: AsyncSession, person: Person) -> bool
     person.first_name = None
     person.language_code = None
     person.locale = None
+    person.created_at = _day(person.created_at, tz) or person.created_at
+    person.last_seen_at = _day(person.last_seen_at, tz) or person.last_seen_at
     session.add(person)
     await audit.record(
         session=session,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import regions
+from bot import notice, regions
 from bot.services import audit
 from bot.services.conversations import cancel, mark_changed, new_version
 from bot.services.figure_input import (
@@ -99,7 +98,7 @@ class Result:
 
 def notice_version(notice_text: str) -> str:
     """Identifies the exact privacy notice a person agreed to."""
-    return hashlib.sha256(notice_text.encode("utf-8")).hexdigest()[:16]
+    return notice.text_version(notice_text)
 
 
 # ----------------------------------------------------------------------------------------- steps
@@ -488,8 +487,9 @@ async def _save(*, session: AsyncSession, person: Person, state: ConversationSta
         actor_person_id=person.id,
         subject_person_id=person.id,
         category=figure.category,
-        region=figure.region_code,
-        invitation=figure.invitation_id,
+        # The audit log outlives /hapusdata (it is append-only): only the kecamatan, which singles nobody out,
+        # and not the invitation (its region and event could point at one desa).
+        region=regions.up_to(figure.region_code, regions.KECAMATAN),
         consent_version=figure.consent_version,
     )
     return Result(None, finished=Finished.SAVED, figure=figure)
