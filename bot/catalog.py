@@ -309,7 +309,9 @@ def get_template_info(templates_dir: Path, name: str, locale: str = i18n.DEFAULT
 def template_version(templates_dir: Path, name: str) -> str:
     """The first 16 hex digits of a SHA-256 over the file NAME in every language folder (Indonesian first)."""
     digest = hashlib.sha256()
-    folders = sorted((p for p in templates_dir.iterdir() if p.is_dir()), key=lambda p: (p.name != i18n.DEFAULT_LOCALE, p.name))
+    folders = sorted(
+        (p for p in templates_dir.iterdir() if p.is_dir()), key=lambda p: (p.name != i18n.DEFAULT_LOCALE, p.name)
+    )
     for folder in folders:
         path = folder / name
         if path.is_file():

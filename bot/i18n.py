@@ -72,7 +72,11 @@ def locale_named(text: str) -> str | None:
     """The locale a person means by TEXT ("en", "English", "bahasa inggris"), or None."""
     wanted = " ".join(text.casefold().split())
     for locale in AVAILABLE_LOCALES:
-        if wanted == locale or wanted in LANGUAGE_ALIASES.get(locale, ()) or wanted == LANGUAGE_NAMES[locale].casefold():
+        if (
+            wanted == locale
+            or wanted in LANGUAGE_ALIASES.get(locale, ())
+            or wanted == LANGUAGE_NAMES[locale].casefold()
+        ):
             return locale
     return None
 

@@ -63,3 +63,102 @@ def in_scope(region_code: str, scopes: list[str] | tuple[str, ...] | set[str]) -
 def up_to(region_code: str, level: int) -> str:
     """REGION_CODE cut to LEVEL ("63.71.01.1001" to kecamatan level is "63.71.01"); a higher code unchanged."""
     return ".".join(region_code.split(".")[:level])
+
+
+# What a typed name may start with to say which kind of region is meant ("kab. banjar": the kabupaten, not Kota
+# Banjar). Longest first, so "kota administrasi" is not read as "kota".
+_KINDS = (
+    ("kota administrasi ", "kota"),
+    ("kabupaten ", "kabupaten"),
+    ("provinsi ", "provinsi"),
+    ("kecamatan ", "kecamatan"),
+    ("kelurahan ", "desa"),
+    ("kab. ", "kabupaten"),
+    ("kab ", "kabupaten"),
+    ("kota ", "kota"),
+    ("prov. ", "provinsi"),
+    ("prov ", "provinsi"),
+    ("kec. ", "kecamatan"),
+    ("kec ", "kecamatan"),
+    ("kel. ", "desa"),
+    ("desa ", "desa"),
+)
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def _typed_kind(query: str) -> tuple[str | None, str]:
+    """The kind of region QUERY names (None when it does not say) and the name without that word."""
+    lowered = " ".join(query.lower().split()) + " "
+    for prefix, kind in _KINDS:
+        if lowered.startswith(prefix):
+            return kind, _plain(lowered[len(prefix) :])
+    return None, _plain(lowered)
+
+
+def says_kind(query: str) -> bool:
+    """Whether QUERY says which kind of region it means ("Kota Banjarmasin", "kec. martapura")."""
+    return _typed_kind(query)[0] is not None
+
+
+def kind_of(region: Region) -> str:
+    if region.level == 1:
+        return "provinsi"
+    if region.level == 2:
+        return "kota" if region.name.lower().startswith("kota ") else "kabupaten"
+    return "kecamatan" if region.level == 3 else "desa"
+
+
+def _bare_name(region: Region) -> str:
+    kind, name = _typed_kind(region.name)
+    return name if kind is not None else _plain(region.name)
+
+
+def named_exactly(region: Region, query: str) -> bool:
+    """Whether QUERY is REGION's name ("Kota Banjarmasin", "banjarmasin"; "kab. banjar" is not Kota Banjar)."""
+    kind, name = _typed_kind(query)
+    return _bare_name(region) == name and (kind is None or kind == kind_of(region))
+
+
+# Matches looked at when searching the whole tree for several scopes at once, before keeping those in scope.
+_WIDE_LIMIT = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Regions matching a typed name: those it names exactly, then those it only partly matches."""
+
+    exact: list[Region]
+    partial: list[Region]
+
+    @property
+    def all(self) -> list[Region]:
+        return self.exact + self.partial
+
+
+def find(query: str, *, within: list[str | None], level: int | None = None, limit: int = 60) -> Found:
+    """Regions named like QUERY inside each of WITHIN (None: all of Indonesia), exact names first (larger regions
+    first among them). Always scope with WITHIN (DOMAIN.md's Banjar trap). Desa/kelurahan are searched (without a
+    LEVEL) only within one kabupaten/kota or kecamatan: thousands of villages share names across the country."""
+    query = " ".join(query.split())[:60]
+    found: dict[str, Region] = {}
+    if len(within) == 1:
+        scope = within[0]
+        for region in search(query, within=scope, level=level, limit=limit):
+            found.setdefault(region.code, region)
+        if level is None and scope is not None and len(scope.split(".")) == 2:
+            for region in search(query, within=scope, level=4, limit=limit):
+                found.setdefault(region.code, region)
+    else:
+        # One pass over the tree kept to the scopes, rather than one pass per scope (an organizer may hold 100);
+        # without the 83,762 desa/kelurahan, whose names take half a second to search all at once.
+        scopes = [scope for scope in within if scope is not None]
+        wide = None in within
+        for region in search(query, level=level, limit=_WIDE_LIMIT):
+            if wide or in_scope(region.code, scopes):
+                found.setdefault(region.code, region)
+    regions = list(found.values())[:limit]
+    exact = sorted((r for r in regions if named_exactly(r, query)), key=lambda r: (r.level, r.code))
+    return Found(exact=exact, partial=[r for r in regions if r not in exact])

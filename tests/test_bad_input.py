@@ -40,6 +40,7 @@ async def test_hundreds_of_typed_region_codes_get_a_clear_limit(harness: Harness
     assert "514 kode wilayah" in answer.shown and "paling banyak 50" in answer.shown
     # Still at the same question: a shorter list goes on.
     await harness.send(ADMIN_ID, "63.71, 63.72")
+    await tap(harness, ADMIN_ID, "Lanjut ›")
     assert "kategori" in harness.last(ADMIN_ID).shown.lower()
 
 
@@ -47,6 +48,7 @@ async def test_repeated_codes_count_once_and_the_preview_still_works(harness: Ha
     await make_figures(harness, 1000, 2, "63.71.05.1003")
     await _to_region_step(harness, ADMIN_ID)
     await harness.send(ADMIN_ID, ",".join(["63.71"] * 650))
+    await tap(harness, ADMIN_ID, "Lanjut ›")
     await tap(harness, ADMIN_ID, "Lanjut ›")
     await tap(harness, ADMIN_ID, "Lanjut ›")
     await tap(harness, ADMIN_ID, "Semua, kapan pun mendaftar")
@@ -97,6 +99,7 @@ async def test_an_error_after_a_button_was_answered_is_apologised_for_in_the_cha
     await make_figures(harness, 1000, 2, "63.71.05.1003")
     await _to_region_step(harness, ADMIN_ID)
     await harness.send(ADMIN_ID, "63.71")
+    await tap(harness, ADMIN_ID, "Lanjut ›")
     await tap(harness, ADMIN_ID, "Lanjut ›")
     await tap(harness, ADMIN_ID, "Lanjut ›")
 
@@ -202,7 +205,9 @@ async def test_echoed_input_is_shortened(harness: Harness) -> None:
         assert expected in answer.shown, (text[:30], answer.shown[:200])
         assert len(answer.shown) < 1000
     await _to_region_step(harness, ORGANIZER)
-    [answer] = await harness.send(ORGANIZER, long_word)
+    [answer] = await harness.send(ORGANIZER, long_word)  # a name, since names are searched too
+    assert "tidak menemukan wilayah bernama" in answer.shown and len(answer.shown) < 200
+    [answer] = await harness.send(ORGANIZER, "6" * 4080)
     assert "tidak terdapat dalam kode Kemendagri" in answer.shown and len(answer.shown) < 200
 
 

@@ -76,14 +76,22 @@ async def tap(harness: Harness, user_id: int, label: str) -> None:
     await harness.press(user_id, _buttons_message(harness, user_id), label)
 
 
-async def compose_invitation(harness: Harness, user_id: int, region_button: str) -> None:
-    """/siaran up to the preview: the socialization invitation, to REGION_BUTTON, everyone in it."""
+ALL_REGIONS = ("Semua wilayah", "Seluruh wilayah saya")
+
+
+async def compose_invitation(harness: Harness, user_id: int, region: str) -> None:
+    """/siaran up to the preview: the socialization invitation, to REGION (a typed name or code, or the button
+    for all regions), everyone in it."""
     await harness.send(user_id, "/siaran")
     await tap(harness, user_id, "Undangan sosialisasi")
     await harness.send(user_id, "Aula Kantor Kelurahan Mawar")
     await harness.send(user_id, "Senin, 21 Januari 2030")
     await harness.send(user_id, "09.00 WITA")
-    await tap(harness, user_id, region_button)
+    if region in ALL_REGIONS:
+        await tap(harness, user_id, region)
+    else:
+        await harness.send(user_id, region)
+        await tap(harness, user_id, "Lanjut ›")
     await tap(harness, user_id, "Lanjut ›")
     await tap(harness, user_id, "Lanjut ›")
     await tap(harness, user_id, "Semua, kapan pun mendaftar")
@@ -123,10 +131,14 @@ async def test_organizer_composes_previews_and_sends_within_scope(harness: Harne
     assert "Jam tidak dikenali" in problem.shown
     await harness.send(ORGANIZER, "09.00 WITA")
     region_question = harness.last(ORGANIZER)
-    assert [b["text"] for b in region_question.buttons()][:2] == ["Kota Banjarmasin (63.71)", "Seluruh wilayah saya"]
+    # An organizer with one region starts inside it: all of it, or one of its kecamatan.
+    labels = [b["text"] for b in region_question.buttons()]
+    assert labels[:2] == ["➕ Seluruh Kota Banjarmasin", "Banjarmasin Selatan ›"]
+    assert "Seluruh wilayah saya" in labels
     [problem] = await harness.send(ORGANIZER, "63.72")
     assert "di luar wilayah kewenangan Anda" in problem.shown
     await harness.send(ORGANIZER, "63.71.05")
+    await tap(harness, ORGANIZER, "Lanjut ›")
     await tap(harness, ORGANIZER, "Tokoh pemuda")
     assert "✓ Tokoh pemuda" in [b["text"] for b in _buttons_message(harness, ORGANIZER).buttons()]
     await tap(harness, ORGANIZER, "Lanjut ›")
@@ -180,7 +192,7 @@ async def test_figures_cannot_broadcast_and_organizers_stay_in_scope(harness: Ha
     # A forged region button for Banjarmasin (outside the organizer's Banjarbaru scope).
     question = harness.last(ORGANIZER)
     version = question.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(ORGANIZER, question, f"sx:{version}:region:63.71")
+    await harness.press_data(ORGANIZER, question, f"sx:{version}:pick:63.71")
     assert "di luar wilayah kewenangan Anda" in harness.last(ORGANIZER).shown
     await tap(harness, ORGANIZER, "Seluruh wilayah saya")
     await tap(harness, ORGANIZER, "Lanjut ›")
@@ -193,7 +205,7 @@ async def test_figures_cannot_broadcast_and_organizers_stay_in_scope(harness: Ha
 async def test_scheduling_in_the_organizers_time_zone(harness: Harness) -> None:
     await make_organizer(harness, ORGANIZER, "63")
     recipients = await make_figures(harness, 1300, 3)
-    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan")
     await tap(harness, ORGANIZER, "🕒 Jadwalkan")
     [problem] = await harness.send(ORGANIZER, "01-01-2020 09.00")
     assert "sudah lewat" in problem.shown
@@ -218,7 +230,7 @@ async def test_pause_resume_cancel_and_forged_control(harness: Harness) -> None:
     await make_organizer(harness, ORGANIZER, "63")
     await make_organizer(harness, OTHER_ORGANIZER, "63")
     recipients = await make_figures(harness, 1400, 5)
-    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan")
     await tap(harness, ORGANIZER, "📨 Kirim sekarang")
     [broadcast] = await _broadcasts(harness)
     # Another organizer forges the pause button of this broadcast.
@@ -240,7 +252,7 @@ async def test_pause_resume_cancel_and_forged_control(harness: Harness) -> None:
     await harness.deliver()
     assert _received(harness, recipients, "Aula") == [1] * 5
     # A second broadcast, cancelled before delivery: every recipient is accounted for as skipped.
-    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan (63)")
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan")
     await tap(harness, ORGANIZER, "📨 Kirim sekarang")
     status, _first = await harness.send(ORGANIZER, "/status")  # newest first
     assert status.shown.startswith("Siaran #2")

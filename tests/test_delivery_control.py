@@ -24,7 +24,7 @@ from tests.test_broadcast import (
     tap,
 )
 
-REGION = "Kalimantan Selatan (63)"
+REGION = "Kalimantan Selatan"
 
 
 def _set(harness: Harness, **broadcast: object) -> None:

@@ -46,7 +46,16 @@ async def test_bot_answers_start_and_sets_menus_then_stops_cleanly(
         assert await bot.stop() == 0
     figure_menu = [c["command"] for c in fake.commands[("default", "")]]
     assert figure_menu == [
-        "start", "daftar", "profil", "berhenti", "lanjut", "dataku", "hapusdata", "bahasa", "bantuan", "batal"
+        "start",
+        "daftar",
+        "profil",
+        "berhenti",
+        "lanjut",
+        "dataku",
+        "hapusdata",
+        "bahasa",
+        "bantuan",
+        "batal",
     ]
     # One menu, in Indonesian, whatever language the Telegram app runs in (/bahasa gives a chat its own).
     assert ("default", "en") not in fake.commands

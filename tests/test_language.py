@@ -16,7 +16,7 @@ ORGANIZER = 71
 
 async def _person(harness: Harness, user_id: int) -> Person:
     async with harness.app.bot_data.sessions() as session:
-        person = (await session.exec(select(Person).where(Person.telegram_id == user_id))).one()
+        person: Person = (await session.exec(select(Person).where(Person.telegram_id == user_id))).one()
         return person
 
 
@@ -52,7 +52,9 @@ async def test_an_english_app_gets_indonesian_until_bahasa_changes_it(harness: H
     assert ("chat:70", "") not in harness.fake.commands  # the Indonesian default menu again
     async with harness.app.bot_data.sessions() as session:
         events = (
-            await session.exec(select(AuditEvent).where(AuditEvent.action == "person.language").order_by(col(AuditEvent.id)))
+            await session.exec(
+                select(AuditEvent).where(AuditEvent.action == "person.language").order_by(col(AuditEvent.id))
+            )
         ).all()
     assert [(e.details["previous"], e.details["locale"]) for e in events] == [(None, "en"), ("en", "id")]
 

@@ -35,7 +35,8 @@ example = "09.00 WITA"
 ---#}
 Dear <b>{{ figure.name }}</b>, you are invited to a socialization event of the {{ election.name }}.
 
-Date: {{ values.date | date }}, from {{ values.time | time }}, at {{ values.place }}. Voting day: {{ election.date | date }}.
+Date: {{ values.date | date }}, from {{ values.time | time }}, at {{ values.place }}.
+Voting day: {{ election.date | date }}.
 """
 
 

@@ -129,7 +129,7 @@ async def test_an_organizer_who_deletes_their_data_leaves_no_chat_id_on_their_br
     organizer = 500
     await make_organizer(harness, organizer, "63.71")
     await make_figures(harness, 1000, 2, "63.71.05.1003")
-    await compose_invitation(harness, organizer, "Kota Banjarmasin (63.71)")
+    await compose_invitation(harness, organizer, "Kota Banjarmasin")
     await tap(harness, organizer, "📨 Kirim sekarang")
     await harness.deliver()
     [broadcast] = await _broadcasts(harness)
@@ -153,7 +153,7 @@ async def test_a_figure_who_deletes_their_data_is_not_kept_in_an_organizers_prev
         figure.full_name = NAME
         session.add(figure)
         await session.commit()
-    await compose_invitation(harness, organizer, "Kota Banjarmasin (63.71)")
+    await compose_invitation(harness, organizer, "Kota Banjarmasin")
     assert any(NAME in text for text in harness.fake.sent_texts(organizer))  # the preview names a real recipient
     [question] = await harness.send(figure_user, "/hapusdata")
     await harness.press(figure_user, question, "Ya, hapus data saya")

@@ -11,11 +11,12 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from bot import catalog, i18n, regions
+from bot import catalog, i18n
 from bot.context import Context
 from bot.delivery.status import quiet_hold_line, status_message
+from bot.handlers import broadcast_regions
 from bot.handlers.access import NOT_ORGANIZER, drop_keyboard, guarded
-from bot.handlers.limits import MAX_TYPED_CODES, echo, unique
+from bot.handlers.limits import echo
 from bot.handlers.registration import age_label, category_label
 from bot.render import timezone_for_region
 from bot.services import broadcasts, conversations, quiet
@@ -144,15 +145,7 @@ async def _question(state: ConversationState, context: Context) -> tuple[str, In
         )
         return text, InlineKeyboardMarkup([cancel_row])
     if step == "region":
-        scopes = context.authority.scopes
-        rows = [[_button(state, _region_name(code), "region", code)] for code in scopes[:20]]
-        everything = _("All my regions") if context.authority.role is Role.ORGANIZER else _("All regions")
-        rows.append([_button(state, everything, "region", "*")])
-        text = _(
-            "<b>Who should receive it?</b>\nChoose a region, or type one or more Kemendagri region codes "
-            "separated by commas (for example <code>63.71.05, 63.71.06</code>), down to kecamatan or desa."
-        )
-        return text, InlineKeyboardMarkup([*rows, cancel_row])
+        return broadcast_regions.question(state, context, _button)
     if step in ("category", "age"):
         picked = set(state.data.get(step, []))
         options = (
@@ -199,8 +192,10 @@ async def _preview(
     sample = await broadcasts.sample_recipient(
         session=context.session, segment=segment, authority=context.authority, settings=settings
     )
+    regions_line = broadcast_regions.preview_line(segment.regions, context)
     if sample is None:
         text = _("No registered figure who receives messages matches this choice. Change the segment or cancel.")
+        text += "\n" + regions_line
         return (
             None,
             text,
@@ -228,6 +223,7 @@ async def _preview(
         "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
         "stopped messages, blocked the bot or deleted their data are not counted)."
     ).format(name=html.escape(figure.full_name or ""), count=i18n.format_number(count, context.locale))
+    header += "\n" + regions_line
     keyboard = [
         [_button(state, "📨 " + _("Send now"), "send"), _button(state, "🕒 " + _("Schedule"), "schedule")],
         [_button(state, _("Change recipients"), "resegment"), _button(state, _("Cancel"), "cancel")],
@@ -249,11 +245,6 @@ def _check_not_past(value: object, tz: ZoneInfo, _: i18n.Gettext) -> None:
         raise ValueError(_("That time has already passed. Please give a time in the future."))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < now.astimezone(tz).date():
         raise ValueError(_("That date has already passed. Please give a date from today on."))
-
-
-def _region_name(code: str) -> str:
-    region = regions.get(code)
-    return f"{region.name} ({code})" if region else code
 
 
 def _category_name(value: str, context: Context) -> str:
@@ -288,7 +279,9 @@ async def on_button(update: Update, context: Context) -> None:
     parts = (query.data or "").split(":", 3)
     state = await _state(context)
     if state is None or len(parts) < 3 or parts[1] != str(state.version):
-        await query.answer(_("This button is no longer valid. Go on from the latest question, or type /siaran to start again."))
+        await query.answer(
+            _("This button is no longer valid. Go on from the latest question, or type /siaran to start again.")
+        )
         await drop_keyboard(query.message)
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
@@ -307,9 +300,11 @@ async def on_button(update: Update, context: Context) -> None:
     if problem:
         await context.bot.send_message(chat_id, problem)
         return
-    if action == "toggle" and isinstance(query.message, Message):
+    if (action == "toggle" or state.step == "region") and isinstance(query.message, Message):
+        # Ticking a box, or moving about the regions: the same question redrawn in place.
         text, markup = await _question(state, context)
-        await query.edit_message_text(text, reply_markup=markup)
+        with suppress(TelegramError):
+            await query.edit_message_text(text, reply_markup=markup)
         return
     await drop_keyboard(query.message)
     await _ask(chat_id, state, context)
@@ -326,11 +321,13 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
             return _("That template no longer exists.")
         state.data.update(template=info.name, values={}, value_index=0)
         _move(state, "value" if info.values else "region")
-    elif step == "region" and action == "region":
-        if arg != "*" and not context.authority.covers(arg):
-            return _("That region is outside your scope.")
-        segment["regions"] = [] if arg == "*" else [arg]
-        _move(state, "category")
+    elif step == "region" and action in broadcast_regions.ACTIONS:
+        outcome = broadcast_regions.press(state, action, arg, context)
+        if outcome.problem is not None:
+            return outcome.problem
+        if outcome.done:
+            segment["regions"] = broadcast_regions.picker_of(state, context).picked
+            _move(state, "category")
     elif step in ("category", "age") and action == "toggle":
         allowed = {c.value for c in FigureCategory} if step == "category" else {a.value for a in AgeBracket}
         if arg not in allowed:
@@ -352,6 +349,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
         state.data["segment"] = {}
         state.data.pop("category", None)
         state.data.pop("age", None)
+        broadcast_regions.reopen(state, context)
         _move(state, "region")
     else:
         return _("Please choose one of the buttons above.")
@@ -382,25 +380,9 @@ async def on_text(update: Update, context: Context) -> bool:
             state.data["value_index"] = index
             _move(state, "value" if index < len(info.values) else "region")
         elif state.step == "region":
-            codes = unique([code.strip() for code in text.replace(";", ",").split(",") if code.strip()])
-            if len(codes) > MAX_TYPED_CODES:
-                raise ValueError(
-                    _(
-                        "You typed {count} region codes; at most {limit} fit in one broadcast. Please use a code "
-                        "higher up that covers them (for example the kabupaten/kota <code>63.71</code> instead of "
-                        "its kecamatan), or send a second broadcast for the rest."
-                    ).format(count=i18n.format_number(len(codes), context.locale), limit=MAX_TYPED_CODES)
-                )
-            unknown = [c for c in codes if regions.get(c) is None]
-            if not codes or unknown:
-                raise ValueError(
-                    _("Region code {code} is not a Kemendagri code.").format(code=echo((unknown or [text])[0], 20))
-                )
-            outside = [c for c in codes if not context.authority.covers(c)]
-            if outside:
-                raise ValueError(_("{code} is outside your scope.").format(code=html.escape(outside[0])))
-            state.data["segment"]["regions"] = codes
-            _move(state, "category")
+            problem = broadcast_regions.typed(state, text, context)
+            if problem is not None:
+                raise ValueError(problem)
         elif state.step == "since":
             spec = catalog.ValueSpec(key="since", label="", type="date", example="01-01-2029")
             since = catalog.parse_value(spec, text, context.settings.tz, gettext=_)
@@ -500,8 +482,7 @@ def refusal_text(error: BroadcastError, context: Context) -> str:
         )
     texts = {
         "no_recipients": _(
-            "No registered figure who receives messages matches this choice. Type /siaran to choose other "
-            "recipients."
+            "No registered figure who receives messages matches this choice. Type /siaran to choose other recipients."
         ),
         "outside_scope": _(
             "Some of the regions are outside your scope. Type /bantuan to see your regions, or ask an admin."

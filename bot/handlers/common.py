@@ -142,7 +142,8 @@ async def help_command(update: Update, context: Context) -> None:
         return
     if not _is_private(update):
         await message.reply_text(
-            _("Please use this command in a private chat with Rangkul: press the button below."), reply_markup=private_chat_button(context)
+            _("Please use this command in a private chat with Rangkul: press the button below."),
+            reply_markup=private_chat_button(context),
         )
         return
     lines = [_("<b>Commands you can use</b>")]

@@ -38,7 +38,8 @@ async def invite_command(update: Update, context: Context) -> None:
     if not context.authority.covers(region.code):
         await message.reply_text(
             _("{region} is outside your region. You may invite people in: {scopes}.").format(
-                region=html.escape(region.path), scopes=listed(context.authority.scopes, _, limit=20, locale=context.locale)
+                region=html.escape(region.path),
+                scopes=listed(context.authority.scopes, _, limit=20, locale=context.locale),
             )
         )
         return

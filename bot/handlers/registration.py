@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from bot import i18n, notice, regions
 from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
+from bot.handlers import keyboards
 from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
 from bot.services import conversations, invitations, registration
@@ -29,7 +30,6 @@ from bot.services.registration import Finished, Step
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, utcnow
 
 PREFIX = "reg"
-PAGE_SIZE = 10
 BACK_WORDS = {"kembali", "back"}
 
 
@@ -95,7 +95,9 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
         ),
         Problem.ORGANIZATION_LENGTH: _("Please write at most 120 characters."),
         Problem.CHOOSE_BUTTON: _("Please choose one of the buttons above."),
-        Problem.REGION_NOT_FOUND: _("We could not find a region with that name. Check the spelling or choose from the list."),
+        Problem.REGION_NOT_FOUND: _(
+            "We could not find a region with that name. Check the spelling or choose from the list."
+        ),
         Problem.REGION_QUERY_SHORT: _("Please type at least two letters of the region's name."),
         Problem.ORGANIZATION_INVALID: _(
             "Please write only the name of your organization or your role, without links or commands."
@@ -232,19 +234,12 @@ def _region_question(state: ConversationState, context: Context) -> tuple[str, I
         text = html.escape(region.path) + "\n\n" + text
     if state.data.get("matches"):
         text += "\n\n" + _("Several regions match what you typed. Please choose one:")
-    page = int(state.data.get("page", 0))
-    pages = max(1, -(-len(options) // PAGE_SIZE))
-    page = min(page, pages - 1)
-    shown = options[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-    keyboard = _pairs([_button(state, region.name, "pick", region.code) for region in shown])
-    navigation = []
-    if page > 0:
-        navigation.append(_button(state, "‹ " + _("Previous"), "page", str(page - 1)))
-    if page < pages - 1:
-        navigation.append(_button(state, _("Next") + " ›", "page", str(page + 1)))
+    shown, page, pages = keyboards.page_of(options, int(state.data.get("page", 0)))
+    keyboard = keyboards.rows([_button(state, region.name, "pick", region.code) for region in shown])
+    navigation = keyboards.page_row(page, pages, lambda label, to: _button(state, label, "page", str(to)), _)
     if navigation:
         keyboard.append(navigation)
-        text += "\n" + _("Page {page} of {pages}.").format(page=page + 1, pages=pages)
+        text += "\n" + keyboards.page_line(page, pages, _)
     return text, InlineKeyboardMarkup(keyboard + _back_row(state, context))
 
 

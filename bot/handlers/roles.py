@@ -262,9 +262,7 @@ async def _check_scope_size(request: RoleRequest, target: Person, context: Conte
         "{person} would then be an organizer for {count} regions; at most {limit} are possible. Please grant a "
         "code higher up that covers several of them (for example the province <code>63</code>), or revoke some "
         "first."
-    ).format(
-        person=describe(target), count=i18n.format_number(total, context.locale), limit=MAX_ORGANIZER_SCOPES
-    )
+    ).format(person=describe(target), count=i18n.format_number(total, context.locale), limit=MAX_ORGANIZER_SCOPES)
 
 
 def _summary(action: str, role: Role, codes: list[str], target: Person, context: Context) -> str:
@@ -294,7 +292,8 @@ async def _role_list(context: Context, page: int = 1) -> str:
         else:
             lines.append(
                 _("• {person}: organizer for {regions}").format(
-                    person=describe(holder.person), regions=listed(holder.scopes, _, limit=SCOPES_PER_HOLDER, locale=context.locale)
+                    person=describe(holder.person),
+                    regions=listed(holder.scopes, _, limit=SCOPES_PER_HOLDER, locale=context.locale),
                 )
             )
     if not holders:

@@ -71,7 +71,11 @@ async def choose_locale(*, session: AsyncSession, person: Person, locale: str) -
     person.locale = locale
     session.add(person)
     await audit.record(
-        session=session, action="person.language", actor_person_id=person.id, subject_person_id=person.id,
-        previous=previous, locale=locale,
+        session=session,
+        action="person.language",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+        previous=previous,
+        locale=locale,
     )
     return True

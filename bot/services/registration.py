@@ -395,28 +395,15 @@ def _choose_region(state: ConversationState, code: str) -> ConversationState:
     return state
 
 
-def _name_key(name: str) -> str:
-    lowered = name.lower()
-    for prefix in ("kabupaten ", "kab. ", "kota "):
-        lowered = lowered.removeprefix(prefix)
-    return " ".join(lowered.split())
-
-
 def search_regions(
     query: str, *, parent: str | None, level: int, allowed_provinces: Sequence[str] = ()
 ) -> list[regions.Region]:
     """Regions at LEVEL below PARENT whose name matches QUERY; an exact name comes first."""
-    query = " ".join(query.split())[:60]
-    if len(query) < 2:
+    if len(" ".join(query.split())) < 2:
         return []
-    found = [
-        region
-        for region in regions.search(query, within=parent, level=level, limit=40)
-        if _within(region.code, parent, allowed_provinces)
-    ]
-    wanted = _name_key(query)
-    exact = [region for region in found if _name_key(region.name) == wanted or region.name.lower() == query.lower()]
-    return exact + [region for region in found if region not in exact]
+    within: list[str | None] = [parent] if parent else [*allowed_provinces] or [None]
+    found = regions.find(query, within=within, level=level, limit=40)
+    return [region for region in found.all if _within(region.code, parent, allowed_provinces)]
 
 
 def region_options(state: ConversationState, allowed_provinces: Sequence[str]) -> list[regions.Region]:

@@ -22,7 +22,11 @@ def parse_button(data: str | None) -> str | None:
 def keyboard(current: str) -> InlineKeyboardMarkup:
     """One button per language, named in that language, the current one ticked."""
     rows = [
-        [InlineKeyboardButton(("✅ " if locale == current else "") + i18n.LANGUAGE_NAMES[locale], callback_data=button_data(locale))]
+        [
+            InlineKeyboardButton(
+                ("✅ " if locale == current else "") + i18n.LANGUAGE_NAMES[locale], callback_data=button_data(locale)
+            )
+        ]
         for locale in i18n.AVAILABLE_LOCALES
     ]
     return InlineKeyboardMarkup(rows)
