@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
+from bot import i18n
 from bot.app import set_menus
-from models import AuditEvent, Person
+from bot.config import Settings
+from bot.delivery.status import status_message
+from bot.handlers.limits import listed
+from models import AuditEvent, Broadcast, Person
 from tests.conftest import Harness
 from tests.test_broadcast import compose_invitation, make_figures, make_organizer, tap
 
@@ -92,3 +96,17 @@ async def test_a_broadcast_comes_in_indonesian_with_indonesian_dates_when_there_
         [text] = [t for t in harness.fake.sent_texts(user_id) if "Aula Kantor Kelurahan Mawar" in t]
         assert "Senin, 21 Januari 2030" in text and "09.00 WITA" in text
         assert "Monday" not in text and "January" not in text and "+08" not in text
+
+
+def test_counts_are_written_the_way_the_reader_writes_numbers(settings: Settings) -> None:
+    broadcast = Broadcast(id=7, template="undangan_sosialisasi.html", template_version="x", status="running")
+    broadcast.recipient_count = 12_500
+    counts = {"sent": 1_250, "failed": 1_001, "blocked": 3, "skipped": 0, "uncertain": 2_000, "pending": 8_246}
+    indonesian, _markup = status_message(broadcast, counts, settings, "id")
+    assert "4.254/12.500" in indonesian
+    assert "Terkirim: 1.250 · Gagal: 1.001 · Diblokir: 3 · Dilewati: 0 · Tidak pasti: 2.000" in indonesian
+    english, _markup = status_message(broadcast, counts, settings, "en")
+    assert "4,254/12,500" in english and "Sent: 1,250" in english
+    many = [f"63.{n}" for n in range(1_300)]
+    assert listed(many, i18n.gettext_for("id"), limit=20).endswith("… dan 1.280 lainnya")
+    assert listed(many, i18n.gettext_for("en"), limit=20, locale="en").endswith("… and 1,280 more")

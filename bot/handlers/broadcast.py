@@ -41,7 +41,11 @@ async def templates_command(update: Update, context: Context) -> None:
     if context.args:
         info = catalog.get_template_info(context.settings.templates.dir, context.args[0], context.locale)
         if info is None:
-            await message.reply_text(_("There is no template called {name}.").format(name=echo(context.args[0])))
+            await message.reply_text(
+                _("There is no template called {name}. Type /templat to see them all.").format(
+                    name=echo(context.args[0])
+                )
+            )
             return
         await message.reply_text(_("<b>{title}</b> — preview with sample data:").format(title=html.escape(info.title)))
         await message.reply_text(_sample_render(info, context))
