@@ -375,7 +375,7 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s*([-/])\s*", r"\1", text)
 
 
-def _parse_date(text: str, _: Gettext) -> dt.date | None:
+def _parse_date(text: str, _: Gettext, locale: str = i18n.DEFAULT_LOCALE) -> dt.date | None:
     """A date from normalized TEXT; None when it does not look like a date; ValueError when it is wrong."""
     weekday: int | None = None
     prefix = _WEEKDAY_PREFIX.match(text)
@@ -401,8 +401,8 @@ def _parse_date(text: str, _: Gettext) -> dt.date | None:
         message = _("The day does not match the date: {date} falls on a {weekday}. Please check again.")
         raise ValueError(
             message.format(
-                date=dates.format_date(date, "d MMMM y", locale=i18n.DEFAULT_LOCALE),
-                weekday=dates.format_date(date, "EEEE", locale=i18n.DEFAULT_LOCALE),
+                date=dates.format_date(date, "d MMMM y", locale=locale),
+                weekday=dates.format_date(date, "EEEE", locale=locale),
             )
         )
     return date
@@ -426,7 +426,9 @@ def _parse_number(text: str) -> int | float | None:
     return float(number) if "." in number else int(number)
 
 
-def parse_value(spec: ValueSpec, text: str, tz: ZoneInfo, *, gettext: Gettext | None = None) -> Value:
+def parse_value(
+    spec: ValueSpec, text: str, tz: ZoneInfo, *, gettext: Gettext | None = None, locale: str = i18n.DEFAULT_LOCALE
+) -> Value:
     """The value an organizer typed for SPEC, in TZ unless a WIB/WITA/WIT suffix says otherwise.
 
     Returns str (text), int or float (number), datetime.date, datetime.time with tzinfo, or an aware
@@ -448,7 +450,7 @@ def parse_value(spec: ValueSpec, text: str, tz: ZoneInfo, *, gettext: Gettext | 
             raise ValueError(_("Number not recognized. Write it like 1250 or 1.250."))
         return number
     if spec.type == "date":
-        date = _parse_date(normalized, _)
+        date = _parse_date(normalized, _, locale)
         if date is None:
             raise ValueError(_("Date not recognized. Write it like 20-01-2029 or 20 January 2029."))
         return date
@@ -458,7 +460,7 @@ def parse_value(spec: ValueSpec, text: str, tz: ZoneInfo, *, gettext: Gettext | 
             raise ValueError(_("Time not recognized. Write it like 09.00 or 09.00 WITA."))
         return time
     match = _DATETIME.match(normalized)
-    date = _parse_date(match.group(1), _) if match else None
+    date = _parse_date(match.group(1), _, locale) if match else None
     time = _parse_time(match.group(2), tz) if match else None
     if date is None or time is None:
         raise ValueError(

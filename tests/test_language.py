@@ -3,9 +3,12 @@ every text, the command menu and the templates."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+import pytest
 from sqlmodel import col, select
 
-from bot import i18n
+from bot import catalog, i18n
 from bot.app import set_menus
 from bot.config import Settings
 from bot.delivery.status import status_message
@@ -110,3 +113,14 @@ def test_counts_are_written_the_way_the_reader_writes_numbers(settings: Settings
     many = [f"63.{n}" for n in range(1_300)]
     assert listed(many, i18n.gettext_for("id"), limit=20).endswith("… dan 1.280 lainnya")
     assert listed(many, i18n.gettext_for("en"), limit=20, locale="en").endswith("… and 1,280 more")
+
+
+def test_a_wrong_weekday_is_named_in_the_readers_language() -> None:
+    spec = catalog.ValueSpec(key="date", label="Tanggal", type="date", example="20-01-2029")
+    wita = ZoneInfo("Asia/Makassar")
+    with pytest.raises(ValueError) as indonesian:
+        catalog.parse_value(spec, "Selasa, 21 Januari 2030", wita, gettext=i18n.gettext_for("id"))
+    assert "21 Januari 2030 jatuh pada hari Senin" in str(indonesian.value)
+    with pytest.raises(ValueError) as english:
+        catalog.parse_value(spec, "Selasa, 21 Januari 2030", wita, gettext=i18n.gettext_for("en"), locale="en")
+    assert "21 January 2030 falls on a Monday" in str(english.value)

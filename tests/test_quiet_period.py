@@ -90,6 +90,13 @@ def test_a_period_that_misses_a_zone_is_warned_about() -> None:
     assert "01:00 WIT" in warnings[0] and "23:00 WIB" in warnings[1]
 
 
+def test_a_voting_day_without_its_quiet_period_is_warned_about() -> None:
+    assert quiet.zone_warnings(Settings()) == []  # the defaults belong together
+    later = Settings.model_validate({"election": {"date": "2031-11-27", "kind": "pilkada"}})
+    [warning] = quiet.zone_warnings(later)
+    assert "no quiet period ends on voting day 2031-11-27" in warning
+
+
 async def test_confirming_inside_the_period_is_refused_in_every_zone(harness: Harness, clock: Clock) -> None:
     recipients = await make_figures(harness, 3100, 2)
     for when in (at(WIT, 2029, 2, 11, 0, 30), at(WIB, 2029, 2, 13, 23, 30)):
@@ -102,6 +109,9 @@ async def test_confirming_inside_the_period_is_refused_in_every_zone(harness: Ha
         assert f"dikirim pada {RELEASE_TEXT}" in refusal
         assert "Jadwalkan" in refusal
         assert await _broadcasts(harness) == []
+        # The button the refusal points to is still there, under the preview.
+        preview = next(m for m in reversed(harness.fake.chat(ADMIN_ID).messages) if m.buttons())
+        assert "🕒 Jadwalkan" in [button["text"] for button in preview.buttons()]
     clock.now = at(WIT, 2029, 2, 10, 23, 30)  # half an hour before the period, in Maluku
     await compose_invitation(harness, ADMIN_ID, "Semua wilayah")
     await tap(harness, ADMIN_ID, "📨 Kirim sekarang")

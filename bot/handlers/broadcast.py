@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot import catalog, i18n
+from bot.commands import N_
 from bot.context import Context
 from bot.delivery.status import quiet_hold_line, status_message
 from bot.handlers import broadcast_regions
@@ -24,6 +25,7 @@ from bot.services.broadcasts import BroadcastError, Segment
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
 
 FLOW = "broadcast"
+TEMPLATE_GONE = N_("That template no longer exists. Type /siaran to choose another one, or /templat to see them all.")
 PREFIX = "sx"
 TEMPLATE_PREFIX = "tpl"
 
@@ -297,8 +299,9 @@ async def on_button(update: Update, context: Context) -> None:
         await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
         return
     if action == "send" and state.step == "preview":
-        await drop_keyboard(query.message)
-        await _create(update, context, state, scheduled_at=None)
+        # The preview keeps its buttons when the broadcast is refused (a quiet period: "🕒 Jadwalkan" is the way on).
+        if await _create(update, context, state, scheduled_at=None):
+            await drop_keyboard(query.message)
         return
     problem = _apply_button(state, action, arg, context)
     if problem:
@@ -322,7 +325,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
     if step == "template" and action == "tpl":
         info = catalog.get_template_info(context.settings.templates.dir, arg, context.locale)
         if info is None:
-            return _("That template no longer exists.")
+            return _(TEMPLATE_GONE)
         state.data.update(template=info.name, values={}, value_index=0)
         _move(state, "value" if info.values else "region")
     elif step == "region" and action in broadcast_regions.ACTIONS:
@@ -378,7 +381,7 @@ async def on_text(update: Update, context: Context) -> bool:
         if state.step == "value" and info is not None:
             spec = info.values[int(state.data.get("value_index", 0))]
             tz = organizer_tz(context)
-            _check_not_past(catalog.parse_value(spec, text, tz, gettext=_), tz, _)
+            _check_not_past(catalog.parse_value(spec, text, tz, gettext=_, locale=context.locale), tz, _)
             state.data.setdefault("values", {})[spec.key] = text
             index = int(state.data.get("value_index", 0)) + 1
             state.data["value_index"] = index
@@ -389,13 +392,13 @@ async def on_text(update: Update, context: Context) -> bool:
                 raise ValueError(problem)
         elif state.step == "since":
             spec = catalog.ValueSpec(key="since", label="", type="date", example="01-01-2029")
-            since = catalog.parse_value(spec, text, context.settings.tz, gettext=_)
+            since = catalog.parse_value(spec, text, context.settings.tz, gettext=_, locale=context.locale)
             assert isinstance(since, dt.date)
             state.data["segment"]["registered_since"] = since.isoformat()
             _move(state, "preview")
         elif state.step == "schedule":
             spec = catalog.ValueSpec(key="when", label="", type="datetime", example="20-01-2029 09.00")
-            when = catalog.parse_value(spec, text, organizer_tz(context), gettext=_)
+            when = catalog.parse_value(spec, text, organizer_tz(context), gettext=_, locale=context.locale)
             assert isinstance(when, dt.datetime)
             await _create(update, context, state, scheduled_at=when)
             return True
@@ -410,20 +413,20 @@ async def on_text(update: Update, context: Context) -> bool:
 
 async def _create(
     update: Update, context: Context, state: ConversationState, *, scheduled_at: dt.datetime | None
-) -> None:
-    """Write the broadcast with all its deliveries, then let the engine send it."""
+) -> bool:
+    """Write the broadcast with all its deliveries, then let the engine send it; False when it was refused."""
     _ = context._
     assert context.person is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
     info = _info(state, context)
     if info is None:
-        await context.bot.send_message(chat_id, _("That template no longer exists."))
-        return
+        await context.bot.send_message(chat_id, _(TEMPLATE_GONE))
+        return False
     if info.version != state.data.get("template_version"):
         await context.bot.send_message(chat_id, _("The template has changed since the preview. Please check it again."))
         _move(state, "preview")
         await _ask(chat_id, state, context)
-        return
+        return False
     try:
         broadcast = await broadcasts.create(
             session=context.session,
@@ -438,11 +441,11 @@ async def _create(
     except BroadcastError as exc:
         await context.session.rollback()
         await context.bot.send_message(chat_id, refusal_text(exc, context))
-        return
+        return False
     except ValueError as exc:
         await context.session.rollback()
         await context.bot.send_message(chat_id, str(exc))
-        return
+        return False
     await context.session.delete(state)
     # The engine reads with its own session: the broadcast must be on disk before it is woken (a reply would
     # commit it too, but "send now" sends none before the wake).
@@ -458,6 +461,7 @@ async def _create(
         await context.bot.send_message(chat_id, text)
     if context.bot_data.delivery is not None:
         context.bot_data.delivery.wake()
+    return True
 
 
 def refusal_text(error: BroadcastError, context: Context) -> str:

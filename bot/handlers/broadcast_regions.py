@@ -190,7 +190,10 @@ def problem_text(problem: Problem, context: Context) -> str:
     subject = echo(problem.subject, 40)
     refusal = problem.refusal
     if refusal is Refusal.UNKNOWN_CODE:
-        return _("Region code {code} is not a Kemendagri code.").format(code=echo(problem.subject, 20))
+        return _(
+            "Region code {code} is not a Kemendagri code. Please check it, type the region's name instead, or "
+            "choose from the buttons."
+        ).format(code=echo(problem.subject, 20))
     if refusal is Refusal.UNKNOWN_NAME:
         if context.authority.role is Role.ADMIN:
             text = _(
@@ -222,9 +225,10 @@ def problem_text(problem: Problem, context: Context) -> str:
             "the rest."
         ).format(count=i18n.format_number(problem.count, context.locale), limit=MAX_TYPED_CODES)
     if refusal is Refusal.INCLUDED:
-        return _("{region} is already included in {within}, which is chosen.").format(
-            region=subject, within=html.escape(problem.within)
-        )
+        return _(
+            "{region} is already included in {within}, which is chosen. To send to {region} only, remove "
+            "{within} first (“Remove a region”)."
+        ).format(region=subject, within=html.escape(problem.within))
     if refusal is Refusal.SHORT:
         return _("Please type at least two letters of the region's name.")
     if problem.subject:

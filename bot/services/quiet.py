@@ -125,4 +125,16 @@ def zone_warnings(settings: Settings) -> list[str]:
                 f"quiet period {period.name!r} ends at {end:%Y-%m-%d %H:%M} WIB: a nationwide masa tenang ends "
                 f"at 24:00 WIB (00:00+07:00 of voting day), or the WIB provinces are not covered"
             )
+    ends_on_voting_day = (
+        # Midnight before voting day in some Indonesian zone (a local election may keep its own zone's midnight).
+        settings.election.date
+        in (period.end.astimezone(LATEST_ZONE).date(), period.end.astimezone(EARLIEST_ZONE).date())
+        for period in settings.broadcast.quiet_periods
+    )
+    if settings.broadcast.quiet_periods and not any(ends_on_voting_day):
+        # The default period is the 2029 Pemilu's: an office that set another voting day must set its masa tenang.
+        warnings.append(
+            f"no quiet period ends on voting day {settings.election.date:%Y-%m-%d} (election.date): the masa tenang "
+            f"is the days just before voting day; set [[broadcast.quiet_periods]] for this election"
+        )
     return warnings

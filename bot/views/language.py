@@ -48,8 +48,6 @@ def chosen(locale: str) -> str:
     _ = i18n.gettext_for(locale)
     text = _("From now on Rangkul speaks {language} with you.").format(language=i18n.LANGUAGE_NAMES[locale])
     if locale != i18n.DEFAULT_LOCALE:
-        text += "\n" + _(
-            "Official messages that have no version in this language come in Bahasa Indonesia. "
-            "Type /bahasa to change the language again."
-        )
-    return text
+        # Templates fall back to the Indonesian file (bot.render), whatever the office's default language.
+        text += "\n" + _("Official messages that have no version in this language come in Bahasa Indonesia.")
+    return text + "\n" + _("Type /bahasa to change the language again.")
