@@ -19,9 +19,9 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import db, i18n, menus
 from bot.config import Settings
-from bot.context import BotData, Context, commit_before_network_call, current_session
-from bot.delivery import BroadcastBot, DeliveryEngine
-from bot.handlers import consent, register
+from bot.context import BotData, Context, commit_before_network_call, current_session, update_failed
+from bot.delivery import BroadcastBot, DeliveryEngine, changed_notice
+from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
 from bot.services import conversations, quiet, roles
@@ -71,9 +71,11 @@ class RangkulApplication(Application):  # type: ignore[type-arg]
         bot_data: BotData = self.bot_data
         async with db.unit_of_work(bot_data.sessions) as session:
             token = current_session.set(session)
+            failed = update_failed.set(False)
             try:
                 await super().process_update(update)
             finally:
+                update_failed.reset(failed)
                 current_session.reset(token)
 
 
@@ -115,11 +117,11 @@ def build_application(
     if app.job_queue is not None:
         app.job_queue.run_repeating(expire_conversations, interval=HOUSEKEEPING_SECONDS, first=HOUSEKEEPING_SECONDS)
         # Soon after start, then every minute: figures who agreed to an earlier privacy notice are told, a paced
-        # batch at a time, each once (bot/handlers/consent.py).
+        # batch at a time, each once (bot/delivery/changed_notice.py).
         app.job_queue.run_repeating(
-            consent.announce_changed_notice,
-            interval=consent.NOTICE_INTERVAL_SECONDS,
-            first=consent.NOTICE_FIRST_SECONDS,
+            changed_notice.announce_changed_notice,
+            interval=changed_notice.NOTICE_INTERVAL_SECONDS,
+            first=changed_notice.NOTICE_FIRST_SECONDS,
         )
     return app
 

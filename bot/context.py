@@ -14,10 +14,14 @@ from bot import i18n
 from bot.config import Settings
 from bot.render import Renderer
 from bot.services.roles import Authority
-from models import Person, Role
+from models import Figure, Person, Role
 
 # The session of the update being processed; set in one place, RangkulApplication.process_update.
 current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("current_session")
+# Whether the update being processed failed: set by the error handler (bot/handlers/errors.py), which has
+# apologised and rolled back; what runs after the answer (the changed privacy notice) then leaves the person
+# alone. Reset for every update in RangkulApplication.process_update.
+update_failed: contextvars.ContextVar[bool] = contextvars.ContextVar("update_failed", default=False)
 
 
 async def commit_before_network_call() -> None:
@@ -61,6 +65,8 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     ) -> None:
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.person: Person | None = None
+        # The person's registration as identify read it (private chats, messages and buttons only).
+        self.figure: Figure | None = None
         self.authority: Authority = Authority(role=Role.FIGURE)
         self.locale: str = i18n.DEFAULT_LOCALE
 

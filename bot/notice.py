@@ -17,7 +17,8 @@ def text_version(notice_text: str) -> str:
 
 
 def privacy_notice(settings: Settings, locale: str) -> str:
-    """The notice shown before consent (at /daftar, and again whenever it changes), in LOCALE."""
+    """The notice shown before consent (at /daftar, and again whenever it changes), in LOCALE; exactly the text
+    its version is the hash of (what introduces it, at /daftar or after a change, is not part of it)."""
     privacy = settings.privacy
     return _notice(privacy.controller_name, privacy.controller_contact, privacy.retention_until, locale)
 
@@ -63,7 +64,7 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
         ).format(controller=html.escape(controller))
     complain_to = html.escape(contact) if contact else _("the PPID at its office")
     paragraphs = [
-        _("<b>Personal data notice</b>\nBefore you register, please read how your data is handled."),
+        _("<b>Personal data notice</b>"),
         who,
         _(
             "<b>Legal basis:</b> your explicit consent (UU No. 27 Tahun 2022 on Personal Data Protection, "

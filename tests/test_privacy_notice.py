@@ -15,7 +15,7 @@ from sqlmodel import col, select
 from bot import i18n, notice
 from bot.app import build_application
 from bot.config import Settings, SettingsError, load_settings
-from bot.handlers.consent import tell_batch
+from bot.delivery.changed_notice import tell_batch
 from bot.services import consent
 from models import AgeBracket, AuditEvent, Figure, Invitation, Person, utcnow
 from tests.conftest import ROOT, Harness

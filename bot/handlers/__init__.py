@@ -18,6 +18,7 @@ from telegram.ext import (
 from bot.commands import command
 from bot.delivery.status import CONTROL_PREFIX
 from bot.handlers import broadcast, common, consent, errors, invitations, language, profile, registration, roles
+from bot.views import consent as consent_views
 from bot.views import language as language_views
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
@@ -50,7 +51,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=rf"^{profile.DELETE_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(consent.on_button, pattern=rf"^{consent.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(consent.on_button, pattern=rf"^{consent_views.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=rf"^{broadcast.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
@@ -68,7 +69,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(common.unknown_button))
 
     # Group 1 runs after the answer above: a figure who agreed to an earlier privacy notice and was not yet told
-    # about the current one is told now, once (the hourly-style job in bot/app.py tells the others).
+    # about the current one is told now, once, unless the answer failed, was about their rights (/berhenti,
+    # /hapusdata …) or a conversation is under way (the job in bot/app.py tells the others).
     app.add_handler(TypeHandler(Update, consent.tell_on_interaction), group=1)
 
     app.add_error_handler(errors.on_error)

@@ -66,7 +66,7 @@ async def _identify(update: Update, context: Context) -> None:
     )
     if update.message is not None or update.callback_query is not None:
         # Writing to the bot in the private chat proves it is no longer blocked.
-        await figures.mark_reachable(session=context.session, person=context.person)
+        context.figure = await figures.mark_reachable(session=context.session, person=context.person)
 
 
 def _in_private_chat(update: Update) -> bool:

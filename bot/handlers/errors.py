@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.context import Context, current_session
+from bot.context import Context, current_session, update_failed
 from bot.logs import telegram_ref
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def redacted(data: Any) -> Any:
 
 async def on_error(update: object, context: Context) -> None:
     """Log the exception with the update, roll back, and say sorry in the person's language."""
+    update_failed.set(True)
     session = current_session.get(None)
     if session is not None:
         await session.rollback()

@@ -57,8 +57,28 @@ def age_label(value: str, _: i18n.Gettext) -> str:
 
 
 def privacy_notice(context: Context) -> str:
-    """The privacy notice shown before consent; its hash is stored with the consent."""
-    return notice.privacy_notice(context.settings, context.locale)
+    """The consent step: the privacy notice in the caller's language, introduced as the step before registering."""
+    lead = context._("Before you register, please read how your data is handled.")
+    return lead + "\n\n" + notice.privacy_notice(context.settings, context.locale)
+
+
+def _agree_arg(context: Context) -> str:
+    """What "I agree" carries: the language and version of the notice shown with it, recorded when pressed."""
+    return f"yes:{context.locale}:{notice.current_version(context.settings, context.locale)}"
+
+
+def _consent_event(context: Context, arg: str) -> registration.Event | None:
+    """The answer a consent button gives, or None when the notice it sat under is not the one the person would
+    be shown now (the notice changed, or they chose another language since): they are shown that one instead."""
+    if arg == "no":
+        return registration.Pressed("pick", "no")
+    answer, _sep, shown = arg.partition(":")
+    locale, _sep, version = shown.partition(":")
+    if answer != "yes" or locale != context.locale:
+        return None
+    if not notice.is_current(context.settings, version=version, locale=locale):
+        return None
+    return registration.Agreed(locale=locale, version=version)
 
 
 def problem_text(problem: Problem, context: Context, state: ConversationState | None = None) -> str:
@@ -167,7 +187,8 @@ def question(
     data = state.data
     back = _back_row(state, context)
     if step is Step.CONSENT:
-        keyboard = [[_button(state, _("I agree"), "pick", "yes"), _button(state, _("I do not agree"), "pick", "no")]]
+        agree = _button(state, _("I agree"), "pick", _agree_arg(context))
+        keyboard = [[agree, _button(state, _("I do not agree"), "pick", "no")]]
         return privacy_notice(context), InlineKeyboardMarkup(keyboard)
     if step is Step.NAME:
         text = _("What is your full name? Please write it as on your KTP.")
@@ -309,13 +330,7 @@ async def begin(update: Update, context: Context, invitation: Invitation | None 
         )
         await ask(context, update.effective_chat.id, ongoing)
         return
-    state = await registration.start_registration(
-        session=context.session,
-        person=context.person,
-        notice=privacy_notice(context),
-        locale=context.locale,
-        invitation=invitation,
-    )
+    state = await registration.start_registration(session=context.session, person=context.person, invitation=invitation)
     await ask(context, update.effective_chat.id, state)
 
 
@@ -441,6 +456,18 @@ async def on_button(update: Update, context: Context) -> None:
             )
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
+    if state.step == Step.CONSENT and action == "pick":
+        event = _consent_event(context, arg)
+        if event is None:
+            await query.answer(
+                _("This notice is no longer the current one. Please read the notice below and answer there."),
+                show_alert=True,
+            )
+            await drop_keyboard(query.message)
+            await ask(context, update.effective_chat.id, state)
+            return
+        await _apply(update, context, state, event)
+        return
     if action == "cancel":
         await conversations.cancel(session=context.session, person=context.person)
         await query.answer()

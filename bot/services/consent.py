@@ -1,10 +1,11 @@
-"""Consent after the privacy notice changed: who must be told, telling each figure once, recording the answer.
+"""Consent after the privacy notice changed: who must be told, marking each figure told once, recording the answer.
 
 A figure agreed to one exact notice (Figure.consent_version, the hash of the text shown, in the language it was
 shown in: Figure.consent_locale). When today's notice in that same language hashes differently, the notice
 changed and the figure is told once: Figure.notice_told_version records the version they were told about, set
 (and committed) before the message goes out, so neither a second run nor a restart tells anyone twice.
 Comparing in the language of the consent means choosing another language with /bahasa is not a change.
+Sending the message is the delivery side's (bot/delivery/changed_notice.py); this module only reads and writes.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ class Recipient:
     version: str
     previous_told: str | None
     guardian_name: str | None
+    # Whether they receive our messages (an opted-out figure is told that they do not, and how to again).
+    receives_messages: bool
 
 
 def due_version(settings: Settings, figure: Figure) -> str | None:
@@ -54,14 +57,9 @@ def due_version(settings: Settings, figure: Figure) -> str | None:
     return None if figure.consent_version == version else version
 
 
-def needs_telling(settings: Settings, figure: Figure) -> bool:
-    """Whether FIGURE agreed to an earlier notice and has not been told about today's yet."""
-    version = due_version(settings, figure)
-    return version is not None and figure.notice_told_version != version
-
-
 def _outdated(settings: Settings) -> ColumnElement[bool]:
-    """SQL for needs_telling: per language of consent, a different version and not told about today's."""
+    """SQL for "agreed to an earlier notice and not yet told about today's": per language of consent, a
+    different version (as due_version) and not told about it (as recipient_of)."""
     versions = notice.current_versions(settings)
     default = settings.locale.default
     locale = col(Figure.consent_locale)
@@ -76,13 +74,15 @@ def _outdated(settings: Settings) -> ColumnElement[bool]:
 
 
 async def to_tell(*, session: AsyncSession, settings: Settings, limit: int) -> list[Recipient]:
-    """Up to LIMIT figures to tell about the changed notice: registered, reachable, not yet told."""
+    """Up to LIMIT figures for the job to tell about the changed notice: registered, reachable, receiving our
+    messages (one who opted out is told when they next write, not sent anything unasked), not yet told."""
     result = await session.exec(
         select(Figure, Person)
         .join(Person, col(Person.id) == col(Figure.person_id))
         .where(
             col(Figure.deleted_at).is_(None),
             col(Figure.unreachable_since).is_(None),
+            col(Figure.messages_opt_in).is_(True),
             col(Person.telegram_id).is_not(None),
             _outdated(settings),
         )
@@ -107,6 +107,7 @@ def recipient_of(settings: Settings, figure: Figure, person: Person, *, told_too
         version=version,
         previous_told=figure.notice_told_version,
         guardian_name=figure.guardian_name if figure.age_bracket == AgeBracket.UNDER_18 else None,
+        receives_messages=figure.messages_opt_in,
     )
 
 
@@ -139,11 +140,16 @@ async def release(*, session: AsyncSession, recipient: Recipient) -> None:
 
 
 async def agree(*, session: AsyncSession, settings: Settings, person: Person, locale: str, version: str) -> Agreement:
-    """Record PERSON's consent to the notice VERSION shown in LOCALE, if that is still today's notice."""
+    """Record PERSON's consent to the notice VERSION shown in LOCALE, if that is still today's notice.
+
+    LOCALE comes from the button, so it is taken only when it is a language the figure can have been shown the
+    notice in: the one they speak with us now, or the one they last agreed in (told before choosing another).
+    """
     figure = await figure_of(session=session, person=person)
     if figure is None:
         return Agreement.NOT_REGISTERED
-    if not notice.is_current(settings, version=version, locale=locale):
+    shown_in = {i18n.chosen_locale(person.locale, settings.locale.default), figure.consent_locale}
+    if locale not in shown_in or not notice.is_current(settings, version=version, locale=locale):
         return Agreement.STALE
     if figure.consent_version == version and figure.consent_locale == locale:
         return Agreement.ALREADY

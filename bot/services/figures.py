@@ -45,15 +45,15 @@ async def set_messages_opt_in(*, session: AsyncSession, person: Person, opt_in: 
     return figure
 
 
-async def mark_reachable(*, session: AsyncSession, person: Person) -> bool:
-    """The person wrote to (or unblocked) the bot: messages can reach them again. True if that changed."""
+async def mark_reachable(*, session: AsyncSession, person: Person) -> Figure | None:
+    """The person wrote to (or unblocked) the bot: messages can reach them again. Their registration, if any."""
     figure = await figure_of(session=session, person=person)
     if figure is None or figure.unreachable_since is None:
-        return False
+        return figure
     figure.unreachable_since = None
     session.add(figure)
     await session.flush()
-    return True
+    return figure
 
 
 async def mark_unreachable(*, session: AsyncSession, person: Person) -> None:

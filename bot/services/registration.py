@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import notice, regions
+from bot import regions
 from bot.services import audit
 from bot.services.conversations import cancel, mark_changed, new_version
 from bot.services.figure_input import (
@@ -85,7 +85,15 @@ class SharedContact:
     own: bool
 
 
-Event = Pressed | Typed | SharedContact
+@dataclass(frozen=True)
+class Agreed:
+    """The person pressed "I agree" under the privacy notice shown in LOCALE, whose text has VERSION."""
+
+    locale: str
+    version: str
+
+
+Event = Pressed | Typed | SharedContact | Agreed
 
 
 @dataclass
@@ -94,11 +102,6 @@ class Result:
     problem: Problem | None = None
     finished: Finished | None = None
     figure: Figure | None = None
-
-
-def notice_version(notice_text: str) -> str:
-    """Identifies the exact privacy notice a person agreed to."""
-    return notice.text_version(notice_text)
 
 
 # ----------------------------------------------------------------------------------------- steps
@@ -192,12 +195,13 @@ def _move(state: ConversationState, step: Step) -> None:
 
 
 async def start_registration(
-    *, session: AsyncSession, person: Person, notice: str, locale: str, invitation: Invitation | None = None
+    *, session: AsyncSession, person: Person, invitation: Invitation | None = None
 ) -> ConversationState:
-    """Begin (or begin again) a registration at the privacy notice."""
+    """Begin (or begin again) a registration at the privacy notice (which notice they agree to, and in which
+    language, is recorded when they agree: it is the one shown then)."""
     await cancel(session=session, person=person)
     assert person.id is not None
-    data: dict[str, Any] = {"notice_version": notice_version(notice), "locale": locale}
+    data: dict[str, Any] = {}
     if invitation is not None:
         codes = _region_path(invitation.region_code)
         data.update(invitation_id=invitation.id, region_codes=codes, region_fixed_level=len(codes))
@@ -317,6 +321,8 @@ def _parse(step: Step, event: Event) -> Any:
         if isinstance(event, Typed):
             return None if event.text.strip().lower() in SKIP_WORDS else clean_organization(event.text)
         raise InputProblem(Problem.CHOOSE_BUTTON)
+    if step is Step.CONSENT and isinstance(event, Agreed):
+        return event
     if step in (Step.NAME, Step.GUARDIAN_NAME):
         if not isinstance(event, Typed):
             raise InputProblem(Problem.NAME_EMPTY)
@@ -324,7 +330,7 @@ def _parse(step: Step, event: Event) -> Any:
     if not isinstance(event, Pressed):
         raise InputProblem(Problem.CHOOSE_BUTTON)
     choices: dict[Step, dict[str, Any]] = {
-        Step.CONSENT: {"yes": True, "no": False},
+        Step.CONSENT: {"no": False},  # "yes" is an Agreed, naming the notice agreed to
         Step.GUARDIAN_CONFIRM: {"yes": True, "no": False},
         Step.CATEGORY: {c.value: c.value for c in FigureCategory},
         Step.AGE: {a.value: a.value for a in AgeBracket},
@@ -338,6 +344,8 @@ def _store(step: Step, data: dict[str, Any], value: Any) -> None:
     if step is Step.CONSENT:
         data["consent"] = True
         data["consent_at"] = utcnow().isoformat()
+        data["notice_version"] = value.version
+        data["locale"] = value.locale
     elif step is Step.AGE:
         data["age"] = value
         if value != AgeBracket.UNDER_18:

@@ -1,0 +1,63 @@
+"""The changed privacy notice as told to a figure, its buttons, and the data those buttons carry."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import i18n, notice
+from bot.config import Settings
+from bot.services.consent import Recipient
+
+PREFIX = "pdp"
+AGREE, STOP = "yes", "stop"
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """What a notice button says: the action, whose notice it was, and which text in which language it showed."""
+
+    action: str
+    person_id: int
+    locale: str
+    version: str
+
+
+def parse_button(data: str | None) -> Pressed | None:
+    """The notice button behind DATA, or None for data we did not make."""
+    parts = (data or "").split(":")
+    if len(parts) != 5 or parts[0] != PREFIX or parts[1] not in (AGREE, STOP) or not parts[2].isdecimal():
+        return None
+    return Pressed(action=parts[1], person_id=int(parts[2]), locale=parts[3], version=parts[4])
+
+
+def changed_notice(settings: Settings, recipient: Recipient) -> tuple[str, InlineKeyboardMarkup]:
+    """The new notice, as told once to a figure who agreed to an earlier one, with its buttons."""
+    locale = recipient.locale
+    _ = i18n.gettext_for(locale)
+    if recipient.receives_messages:
+        intro = _(
+            "<b>Our personal data notice has changed.</b> Please read the new version below. Until you answer, "
+            "nothing changes for you: you keep receiving our messages."
+        )
+    else:
+        intro = _(
+            "<b>Our personal data notice has changed.</b> Please read the new version below. You currently "
+            "receive no messages from us. Type /lanjut to receive them again."
+        )
+    parts = [intro, notice.privacy_notice(settings, locale)]
+    if recipient.guardian_name:
+        parts.append(
+            _(
+                "Because you are under 18, please let your parent or guardian, {guardian}, read this notice and "
+                "agree together with you."
+            ).format(guardian=html.escape(recipient.guardian_name))
+        )
+    # The button names the text it sits under, so that agreeing records exactly what was shown.
+    data = f"{PREFIX}:{{action}}:{recipient.person_id}:{locale}:{notice.current_version(settings, locale)}"
+    buttons = [InlineKeyboardButton(_("Agree"), callback_data=data.format(action=AGREE))]
+    if recipient.receives_messages:
+        buttons.append(InlineKeyboardButton(_("Stop receiving messages"), callback_data=data.format(action=STOP)))
+    return "\n\n".join(parts), InlineKeyboardMarkup([buttons])
