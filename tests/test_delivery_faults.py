@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from bot import db
@@ -56,6 +58,29 @@ async def postgres_outage(database_url: str) -> AsyncIterator[None]:
     finally:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
         await admin.close()
+
+
+@asynccontextmanager
+async def sqlite_write_lock(database_url: str) -> AsyncIterator[None]:
+    """SQLite's write lock, taken by a connection of the test's own and held until the block ends.
+
+    Taken in a worker thread. BEGIN IMMEDIATE waits for whichever write of the engine is under way, and that
+    write commits only through the event loop (aiosqlite hands each statement's result back to the loop, and
+    the loop sends the COMMIT). Waiting on the loop's own thread kept that commit from ever running: the
+    engine's write, a millisecond long, held the lock for the whole 5 s timeout and BEGIN IMMEDIATE failed
+    with "database is locked" whenever it came while an answer or a `sending` mark was being written.
+    """
+    path = make_url(database_url).database
+    assert path is not None
+    locker = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        await asyncio.to_thread(locker.execute, "BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            locker.execute("ROLLBACK")
+    finally:
+        locker.close()
 
 
 async def _served_once(harness: Harness, recipients: list[int]) -> dict[str, int]:
@@ -188,16 +213,9 @@ async def test_sqlite_write_lock_held_mid_broadcast_serves_everyone_once(
 
     try:
         await harness.fake.wait_for(lambda: received() >= 10, 20)
-        path = make_url(database_url).database
-        assert path is not None
-        locker = sqlite3.connect(path, isolation_level=None)
-        try:
-            locker.execute("BEGIN IMMEDIATE")  # the write lock, for twenty busy timeouts
+        async with sqlite_write_lock(database_url):  # the write lock, for twenty busy timeouts
             await asyncio.sleep(6)
             assert received() < 40
-            locker.execute("ROLLBACK")
-        finally:
-            locker.close()
         assert not running.done(), "the engine died behind the lock"
         # Said when the engine gets going again, not only when the broadcast is over.
         await harness.fake.wait_for(lambda: "answers again" in caplog.text, 10)
@@ -213,6 +231,27 @@ async def test_sqlite_write_lock_held_mid_broadcast_serves_everyone_once(
     counts = await _served_once(harness, recipients)
     assert counts.get(DeliveryStatus.SENT, 0) + counts.get(DeliveryStatus.UNCERTAIN, 0) == 40
     assert _tracebacks(caplog) == 1
+
+
+@sqlite_only
+async def test_the_write_lock_is_taken_while_a_write_of_the_bot_waits_for_the_event_loop(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    """The test's lock must not stall the loop that the write holding the lock needs in order to commit."""
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("UPDATE alembic_version SET version_num = version_num"))
+        probe = sqlite3.connect(make_url(database_url).database or "", timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                probe.execute("BEGIN IMMEDIATE")  # the engine holds the write lock now
+        finally:
+            probe.close()
+        committing = asyncio.ensure_future(connection.commit())  # runs only when the loop is free
+        started = time.monotonic()
+        async with sqlite_write_lock(database_url):
+            assert committing.done()
+        await committing
+    assert time.monotonic() - started < 2  # the lock came once the commit ran, not after a timeout
 
 
 async def test_answers_are_on_disk_before_the_next_burst_goes_out(harness: Harness) -> None:
