@@ -12,7 +12,7 @@ A template is one Jinja2 file in templates/<locale>/ that starts with its metada
     ---#}
 
 Unknown top-level keys are kept in TemplateInfo.extra. The variables every template may use are listed in
-CONTEXT_VARIABLES; template_context() builds them with realistic data and check_templates() renders every
+CONTEXT_VARIABLES; template_context() builds them with realistic data, and bot.template_check renders every
 template with several sample figures and countdown cases to find what would fail before a broadcast does.
 """
 
@@ -24,19 +24,19 @@ import hashlib
 import logging
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias, cast, get_args
 from zoneinfo import ZoneInfo
 
-from babel import dates
-from jinja2 import TemplateError, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.exceptions import SecurityError
-
-from bot import i18n, regions, telegram_html
+from bot import i18n, regions
 from bot.config import ElectionKind
-from bot.render import WITA, Renderer, countdown_label, timezone_for_region
+from bot.render import WITA, timezone_for_region
+
+# Re-exported: composing a broadcast reads a template's metadata and parses its values through this module.
+from bot.template_values import Value as Value
+from bot.template_values import parse_value as parse_value
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,6 @@ TEMPLATE_NAME_MAX = 64  # models.Broadcast.template
 
 ValueType: TypeAlias = Literal["text", "date", "time", "datetime", "number"]
 VALUE_TYPES: tuple[str, ...] = get_args(ValueType)
-# What parse_value returns: text, a number, a date, an aware time of day, or an aware datetime.
-Value: TypeAlias = str | int | float | dt.date | dt.time | dt.datetime
 DEFAULT_MAX_LENGTH = 200
 VALUE_KEY = re.compile(r"^[a-z_][a-z0-9_]*$")
 VALUE_SPEC_KEYS = frozenset({"label", "type", "example", "max_length"})
@@ -78,7 +76,7 @@ FIGURE_CATEGORIES = {
 }
 
 # `election.kind`: the law the election runs under, which decides what a template says about money politics and
-# reporting deadlines. check_templates renders every template for each kind.
+# reporting deadlines. bot.template_check renders every template for each kind.
 ELECTION_KINDS: tuple[ElectionKind, ...] = get_args(ElectionKind)
 
 # Sample data used when no settings are given (the same as the settings' defaults).
@@ -98,8 +96,6 @@ SAMPLE_FIGURES: tuple[tuple[str, str, str], ...] = (
     (LONG_NAME, "tokoh_adat", "81.71.01.1006"),
     ("H. Lalu Muhammad Zainul", "lainnya", "52"),
 )
-# Days before the election at which check_templates renders each template; -1 is the day after.
-COUNTDOWN_CASES = (45, 30, 7, 1, 0, -1)
 
 Gettext = i18n.Gettext
 
@@ -332,143 +328,6 @@ def load_catalog(templates_dir: Path, locale: str = i18n.DEFAULT_LOCALE) -> list
     return [info for info in infos if info is not None]
 
 
-# --- organizer-typed values ----------------------------------------------------------------------------------
-
-_MONTHS = {
-    **dict.fromkeys(("januari", "january", "jan"), 1),
-    **dict.fromkeys(("februari", "pebruari", "february", "feb", "peb"), 2),
-    **dict.fromkeys(("maret", "march", "mar"), 3),
-    **dict.fromkeys(("april", "apr"), 4),
-    **dict.fromkeys(("mei", "may"), 5),
-    **dict.fromkeys(("juni", "june", "jun"), 6),
-    **dict.fromkeys(("juli", "july", "jul"), 7),
-    **dict.fromkeys(("agustus", "august", "agu", "agt", "ags", "aug"), 8),
-    **dict.fromkeys(("september", "sept", "sep"), 9),
-    **dict.fromkeys(("oktober", "october", "okt", "oct"), 10),
-    **dict.fromkeys(("november", "nopember", "nov", "nop"), 11),
-    **dict.fromkeys(("desember", "december", "des", "dec"), 12),
-}
-_WEEKDAYS = {
-    **dict.fromkeys(("senin",), 0),
-    **dict.fromkeys(("selasa",), 1),
-    **dict.fromkeys(("rabu",), 2),
-    **dict.fromkeys(("kamis",), 3),
-    **dict.fromkeys(("jumat", "jum'at"), 4),
-    **dict.fromkeys(("sabtu",), 5),
-    **dict.fromkeys(("minggu", "ahad"), 6),
-}
-_ZONES = {"wib": ZoneInfo("Asia/Jakarta"), "wita": ZoneInfo("Asia/Makassar"), "wit": ZoneInfo("Asia/Jayapura")}
-_WEEKDAY_PREFIX = re.compile(r"^([a-z']+)\s*,?\s*(?=\d)")
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})([-/.])(\d{1,2})\2(\d{2,4})$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_WORD_DATE = re.compile(r"^(\d{1,2})[\s-]*([a-z]+)\.?[\s-]*(\d{2,4})$")
-_TIME_PART = r"(?:(?:pukul|pkl|pk|jam)\.?\s*)?\d{1,2}[.:]\d{2}(?:\s*(?:wib|wita|wit))?"
-_TIME = re.compile(r"^(?:(?:pukul|pkl|pk|jam)\.?\s*)?(\d{1,2})[.:](\d{2})(?:\s*(wib|wita|wit))?$")
-_DATETIME = re.compile(rf"^(.+?)[\s,]+({_TIME_PART})$")
-_GROUPED_NUMBER = re.compile(r"^-?\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(?:,\d+)?$")
-MIN_YEAR, MAX_YEAR = 2000, 2099
-
-
-def _normalize(text: str) -> str:
-    text = " ".join(text.split()).lower().replace("’", "'").replace("`", "'")
-    return re.sub(r"\s*([-/])\s*", r"\1", text)
-
-
-def _parse_date(text: str, _: Gettext, locale: str = i18n.DEFAULT_LOCALE) -> dt.date | None:
-    """A date from normalized TEXT; None when it does not look like a date; ValueError when it is wrong."""
-    weekday: int | None = None
-    prefix = _WEEKDAY_PREFIX.match(text)
-    if prefix:
-        if prefix.group(1) not in _WEEKDAYS:
-            return None
-        weekday, text = _WEEKDAYS[prefix.group(1)], text[prefix.end() :]
-    if match := _ISO_DATE.match(text):
-        year, month, day = (int(part) for part in match.groups())
-    elif match := _NUMERIC_DATE.match(text):
-        day, month, year = int(match.group(1)), int(match.group(3)), int(match.group(4))
-    elif (match := _WORD_DATE.match(text)) and match.group(2) in _MONTHS:
-        day, month, year = int(match.group(1)), _MONTHS[match.group(2)], int(match.group(3))
-    else:
-        return None
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(_("Please check the year and write it in full, like 2029."))
-    try:
-        date = dt.date(year, month, day)
-    except ValueError:
-        raise ValueError(_("That date does not exist. Please check the day and the month.")) from None
-    if weekday is not None and weekday != date.weekday():
-        message = _("The day does not match the date: {date} falls on a {weekday}. Please check again.")
-        raise ValueError(
-            message.format(
-                date=dates.format_date(date, "d MMMM y", locale=locale),
-                weekday=dates.format_date(date, "EEEE", locale=locale),
-            )
-        )
-    return date
-
-
-def _parse_time(text: str, tz: ZoneInfo) -> dt.time | None:
-    match = _TIME.match(text)
-    if match is None:
-        return None
-    hour, minute, zone = int(match.group(1)), int(match.group(2)), match.group(3)
-    if hour > 23 or minute > 59:
-        return None
-    return dt.time(hour, minute, tzinfo=_ZONES[zone] if zone else tz)
-
-
-def _parse_number(text: str) -> int | float | None:
-    compact = text.replace(" ", "")
-    if not (_GROUPED_NUMBER.match(compact) or _PLAIN_NUMBER.match(compact)):
-        return None
-    number = compact.replace(".", "").replace(",", ".")
-    return float(number) if "." in number else int(number)
-
-
-def parse_value(
-    spec: ValueSpec, text: str, tz: ZoneInfo, *, gettext: Gettext | None = None, locale: str = i18n.DEFAULT_LOCALE
-) -> Value:
-    """The value an organizer typed for SPEC, in TZ unless a WIB/WITA/WIT suffix says otherwise.
-
-    Returns str (text), int or float (number), datetime.date, datetime.time with tzinfo, or an aware
-    datetime.datetime; raises ValueError with a message for the organizer, translated with GETTEXT
-    (default: Indonesian).
-    """
-    _ = gettext or i18n.gettext_for(i18n.DEFAULT_LOCALE)
-    stripped = text.strip()
-    if not stripped:
-        raise ValueError(_("Please fill this in."))
-    if len(stripped) > spec.max_length:
-        raise ValueError(_("This is too long: please write at most {limit} characters.").format(limit=spec.max_length))
-    if spec.type == "text":
-        return stripped
-    normalized = _normalize(stripped)
-    if spec.type == "number":
-        number = _parse_number(normalized)
-        if number is None:
-            raise ValueError(_("Number not recognized. Write it like 1250 or 1.250."))
-        return number
-    if spec.type == "date":
-        date = _parse_date(normalized, _, locale)
-        if date is None:
-            raise ValueError(_("Date not recognized. Write it like 20-01-2029 or 20 January 2029."))
-        return date
-    if spec.type == "time":
-        time = _parse_time(normalized, tz)
-        if time is None:
-            raise ValueError(_("Time not recognized. Write it like 09.00 or 09.00 WITA."))
-        return time
-    match = _DATETIME.match(normalized)
-    date = _parse_date(match.group(1), _, locale) if match else None
-    time = _parse_time(match.group(2), tz) if match else None
-    if date is None or time is None:
-        raise ValueError(
-            _("Date and time not recognized. Write them like 20-01-2029 09.00 or 20 January 2029 09.00 WITA.")
-        )
-    return dt.datetime.combine(date, time.replace(tzinfo=None), tzinfo=time.tzinfo)
-
-
 def sample_values(info: TemplateInfo, tz: ZoneInfo = WITA) -> dict[str, Value]:
     """Each declared value parsed from its example (a TemplateInfo is only made when they all parse)."""
     return {spec.key: parse_value(spec, spec.example, tz) for spec in info.values}
@@ -541,130 +400,6 @@ def template_context(
     }
 
 
-# --- checking templates --------------------------------------------------------------------------------------
-
-
-def _static_problems(ast: nodes.Template, declared_values: frozenset[str] | None) -> list[str]:
-    """Problems visible without rendering: unknown variables and attributes, escaping turned off, includes."""
-    problems = [
-        f"uses unknown variable {name!r} (templates may use {', '.join(CONTEXT_VARIABLES)})"
-        for name in sorted(meta.find_undeclared_variables(ast) - CONTEXT_VARIABLES.keys())
-    ]
-    used_values: set[str] = set()
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, nodes.Getattr | nodes.Getitem)
-        if not isinstance(node.node, nodes.Name) or node.node.name not in CONTEXT_VARIABLES:
-            continue
-        variable = node.node.name
-        if isinstance(node, nodes.Getattr):
-            key: object = node.attr
-        else:
-            key = node.arg.value if isinstance(node.arg, nodes.Const) else None
-        if not isinstance(key, str) or variable == "now":
-            continue
-        allowed = declared_values if variable == "values" else CONTEXT_VARIABLES[variable]
-        if variable == "values":
-            used_values.add(key)
-        if allowed is not None and key not in allowed:
-            problems.append(f"line {node.lineno}: unknown variable '{variable}.{key}'")
-    if declared_values is not None:
-        problems.extend(
-            f"values.{key} is declared in the metadata but never used" for key in sorted(declared_values - used_values)
-        )
-    for filter_node in ast.find_all(nodes.Filter):
-        if filter_node.name == "safe":
-            problems.append(f"line {filter_node.lineno}: the 'safe' filter turns off escaping")
-    for modifier in ast.find_all(nodes.EvalContextModifier):
-        if any(option.key == "autoescape" for option in modifier.options):
-            problems.append(f"line {modifier.lineno}: templates must not change autoescaping")
-    for include in ast.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)):
-        problems.append(f"line {include.lineno}: include/extends/import is not allowed; keep each message whole")
-    return problems
-
-
-def _render_problems(renderer: Renderer, info: TemplateInfo, values: Mapping[str, Value]) -> list[str]:
-    """Render for every sample figure, countdown case and election kind; each distinct problem once, with its
-    first case."""
-    found: dict[str, str] = {}
-    cases = ((sample, days, kind) for sample in SAMPLE_FIGURES for days in COUNTDOWN_CASES for kind in ELECTION_KINDS)
-    for (name, category, code), days, kind in cases:
-        tz = timezone_for_region(code)
-        figure = figure_context(name, category, code)
-        case = f"{name[:20]!r} ({figure['timezone']}), {kind} {countdown_label(days)}"
-        now = dt.datetime.combine(SAMPLE_ELECTION_DATE - dt.timedelta(days=days), dt.time(8), tzinfo=tz)
-        context = template_context(figure=figure, values=values, now=now, tz=tz, kind=kind)
-        try:
-            html = renderer.render(info.name, context, locale=info.locale, tz=tz)
-        except UndefinedError as exc:
-            found.setdefault(f"undefined variable: {exc.message}", case)
-            continue
-        except SecurityError as exc:
-            found.setdefault(f"refused by the sandbox: {exc}", case)
-            continue
-        except (TemplateError, TypeError, ValueError, AttributeError) as exc:
-            found.setdefault(f"cannot render: {type(exc).__name__}: {exc}", case)
-            continue
-        for problem in telegram_html.problems(html):
-            found.setdefault(problem, case)
-        try:
-            plain = telegram_html.parse(html)
-        except telegram_html.TelegramHtmlError:
-            continue
-        # Where the name shows, it must show exactly as typed: not interpreted as HTML, not escaped twice.
-        if any(char in name for char in "<>&") and name.split()[0] in plain and name not in plain:
-            found.setdefault("figure.name is not shown exactly as written (escaping problem)", case)
-    return [f"{problem} [{case}]" for problem, case in found.items()]
-
-
-def _template_files(templates_dir: Path) -> Iterator[tuple[str, Path]]:
-    """(locale, path) of every template file, Indonesian first."""
-    folders = sorted(
-        (path for path in templates_dir.iterdir() if path.is_dir()),
-        key=lambda path: (path.name != i18n.DEFAULT_LOCALE, path.name),
-    )
-    for folder in folders:
-        for path in sorted(folder.glob(f"*{TEMPLATE_SUFFIX}")):
-            yield folder.name, path
-
-
-def _check_all(templates_dir: Path) -> tuple[int, list[str]]:
-    if not (templates_dir / i18n.DEFAULT_LOCALE).is_dir():
-        return 0, [f"{templates_dir}: no {i18n.DEFAULT_LOCALE}/ folder of templates"]
-    renderer = Renderer(templates_dir, default_tz=WITA)
-    indonesian: dict[str, TemplateInfo] = {}
-    problems: list[str] = []
-    count = 0
-    for locale, path in _template_files(templates_dir):
-        count += 1
-        where = f"{locale}/{path.name}"
-        file_problems = _check_file(renderer, path, locale, indonesian)
-        problems.extend(f"{where}: {problem}" for problem in file_problems)
-    return count, problems
-
-
-def _check_file(renderer: Renderer, path: Path, locale: str, indonesian: dict[str, TemplateInfo]) -> list[str]:
-    if not TEMPLATE_NAME.match(path.name):
-        return ["a template name must be lower-case letters, digits, '_' and '-', ending in .html"]
-    info, problems = read_template_info(path, path.name, locale)
-    try:
-        ast = renderer.env.parse(path.read_text(encoding="utf-8"))
-    except TemplateSyntaxError as exc:
-        return [*problems, f"line {exc.lineno}: {exc.message}"]
-    except (OSError, UnicodeDecodeError):
-        return problems
-    problems.extend(_static_problems(ast, frozenset(spec.key for spec in info.values) if info else None))
-    if info is None:
-        return problems
-    if locale == i18n.DEFAULT_LOCALE:
-        indonesian[info.name] = info
-    elif info.name in indonesian:
-        keys, expected = [s.key for s in info.values], [s.key for s in indonesian[info.name].values]
-        if keys != expected:
-            problems.append(f"values {keys} differ from the Indonesian template's {expected}")
-    problems.extend(_render_problems(renderer, info, sample_values(info)))
-    return problems
-
-
 WELCOME_TEMPLATE = "sambutan.html"
 
 
@@ -684,22 +419,3 @@ def unusable_folder(templates_dir: Path) -> str | None:
 def count_templates(templates_dir: Path) -> int:
     folder = templates_dir / i18n.DEFAULT_LOCALE
     return len(list(folder.glob(f"*{TEMPLATE_SUFFIX}"))) if folder.is_dir() else 0
-
-
-def check_templates(templates_dir: Path) -> list[str]:
-    """Every problem in the templates under TEMPLATES_DIR, one line each naming the file; empty when all is well."""
-    return _check_all(templates_dir)[1]
-
-
-def main_check(templates_dir: Path) -> int:
-    """`rangkul templates check`: print the problems (exit code 1) or "N templates OK" (exit code 0)."""
-    unusable = unusable_folder(templates_dir)
-    count, problems = _check_all(templates_dir) if unusable is None or count_templates(templates_dir) else (0, [])
-    if unusable is not None:
-        problems.insert(0, unusable)
-    for problem in problems:
-        print(problem)
-    if problems:
-        return 1
-    print(f"{count} templates OK")
-    return 0

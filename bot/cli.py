@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args.webhook)
         if args.command == "templates":
-            from bot.catalog import main_check
+            from bot.template_check import main_check
 
             return main_check(settings.templates.dir)
         return _db(settings, args.db_command)

@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import catalog, telegram_html
-from bot.catalog import ValueSpec, check_templates, get_template_info, load_catalog, main_check, parse_value
+from bot.catalog import ValueSpec, get_template_info, load_catalog, parse_value
 from bot.config import Settings
 from bot.render import Renderer, timezone_for_region
+from bot.template_check import check_templates, main_check
 from tests.conftest import ROOT
 from tests.faketg.htmlparse import parse_html
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot import catalog, i18n
+from bot import catalog, i18n, template_check
 from bot.config import ElectionKind, Settings, SettingsError, load_settings
 from bot.render import WITA, Renderer, timezone_for_region
 from tests.conftest import ROOT, Harness, make_settings
@@ -194,7 +194,7 @@ def labelled_dates(text: str, settings: Settings) -> tuple[int, int]:
 def test_the_voting_day_comes_from_the_setting_and_is_always_labelled(kind: ElectionKind) -> None:
     settings = office_settings(kind, name="Pemilihan Bupati dan Wakil Bupati Banjar", date=dt.date(2031, 11, 26))
     for name in SHIPPED:
-        for days in catalog.COUNTDOWN_CASES:
+        for days in template_check.COUNTDOWN_CASES:
             text = render(name, kind, days=days, settings=settings)
             printed, labelled = labelled_dates(text, settings)
             assert printed == labelled, (name, days, text)
@@ -242,7 +242,7 @@ def test_each_template_cites_its_sources_in_a_comment_that_never_reaches_the_mes
     for citation in CITATIONS[name]:
         assert citation in comments, citation
     for kind in KINDS:
-        for days in catalog.COUNTDOWN_CASES:
+        for days in template_check.COUNTDOWN_CASES:
             for figure in catalog.SAMPLE_FIGURES:
                 text = render(name, kind, days=days, figure=figure)
                 for leak in ("Pasal", "ayat", "PKPU", "UU ", "/PUU-", "{#", "#}", "Facts in this message"):
@@ -281,6 +281,6 @@ def test_the_checker_renders_every_election_kind(tmp_path: Path) -> None:
         '{% if election.kind == "pilkada" %}{% set f = figure %}{{ f.nama }}{% endif %}Halo',
         encoding="utf-8",
     )
-    problems = catalog.check_templates(tmp_path)
+    problems = template_check.check_templates(tmp_path)
     # Only a Pilkada rendering reaches the mistake.
     assert any("pilkada" in problem and "nama" in problem for problem in problems), problems
