@@ -195,7 +195,8 @@ async def test_a_long_choice_is_named_shortly_and_capped(harness: Harness) -> No
 async def test_an_organizer_typing_a_region_outside_the_scope_is_told_what_to_choose(harness: Harness) -> None:
     await make_organizer(harness, ORGANIZER, "63.71")
     await _to_region_step(harness, ORGANIZER)
-    for typed in ("Kalimantan Timur", "Kota Banjarbaru", "64.72"):
+    # "Kabupaten Banjar" says what it means: not the kecamatan of Banjarmasin whose names start with "Banjar".
+    for typed in ("Kalimantan Timur", "Kota Banjarbaru", "64.72", "Kabupaten Banjar", "kab. banjar"):
         [refused] = await harness.send(ORGANIZER, typed)
         assert "di luar wilayah kewenangan Anda" in refused.shown, typed
         assert "Anda hanya dapat memilih wilayah di Kota Banjarmasin" in refused.shown
@@ -230,6 +231,8 @@ async def test_forged_and_stale_region_buttons_are_refused(harness: Harness) -> 
     await harness.press_data(ORGANIZER, question, f"sx:{version}:pick:63.71")
     assert harness.fake.callback_answers[-1]["text"].startswith("Tombol ini sudah tidak berlaku.")
     assert await _picked(harness, ORGANIZER) == []
+    # The stale press leaves the current question answerable: it is asked again, with its buttons.
+    assert "Kota Banjarmasin" in harness.last(ORGANIZER).shown and harness.last(ORGANIZER).buttons()
 
 
 async def test_a_region_taken_away_after_it_was_chosen_is_refused_at_continue(harness: Harness) -> None:

@@ -53,7 +53,9 @@ async def test_an_english_app_gets_indonesian_until_bahasa_changes_it(harness: H
     assert harness.fake.commands[("chat:70", "")][0]["description"] == "Start and learn what Rangkul is"
 
     # Back to Indonesian, typed this time, through the English alias.
-    [back] = await harness.send(ENGLISH_APP, "/language indonesia")
+    # (Registration is under way, so its question follows, in Indonesian again.)
+    back, question = await harness.send(ENGLISH_APP, "/language indonesia")
+    assert "Pelindungan Data Pribadi" in question.shown
     assert back.shown.startswith("Mulai sekarang kami berkomunikasi dengan Anda dalam Bahasa Indonesia.")
     assert (await _person(harness, ENGLISH_APP)).locale == "id"
     assert ("chat:70", "") not in harness.fake.commands  # the Indonesian default menu again
@@ -124,3 +126,15 @@ def test_a_wrong_weekday_is_named_in_the_readers_language() -> None:
     with pytest.raises(ValueError) as english:
         catalog.parse_value(spec, "Selasa, 21 Januari 2030", wita, gettext=i18n.gettext_for("en"), locale="en")
     assert "21 January 2030 falls on a Monday" in str(english.value)
+
+
+async def test_choosing_a_language_mid_registration_asks_the_question_again_in_it(harness: Harness) -> None:
+    harness.fake.user(ENGLISH_APP, "John", language_code="en")
+    await harness.send(ENGLISH_APP, "/daftar")
+    await tap(harness, ENGLISH_APP, "Setuju")
+    question = [m for m in await harness.send(ENGLISH_APP, "John Doe") if m.buttons()][-1]
+    assert "kategori" in question.shown.lower()
+    replies = await harness.send(ENGLISH_APP, "/bahasa english")
+    assert replies[0].shown.startswith("From now on Rangkul speaks English with you.")
+    assert "Which kind of community figure are you?" in replies[-1].shown
+    assert [button["text"] for button in replies[-1].buttons()][0] == "Youth figure (tokoh pemuda)"

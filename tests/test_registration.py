@@ -237,7 +237,7 @@ async def test_consent_declined_stores_nothing(harness: Harness) -> None:
     harness.fake.user(104, "Dedi")
     await harness.send(104, "/daftar")
     await tap(harness, 104, "Tidak setuju")
-    assert "Tidak ada data yang disimpan" in harness.last(104).shown
+    assert "Jawaban Anda tidak disimpan" in harness.last(104).shown
     assert await _figures(harness) == []
     assert await _states(harness) == []
 
@@ -445,6 +445,7 @@ async def test_invitation_link_prefills_region_and_records_attribution(harness: 
     await harness.press(ADMIN_ID, summary, "Ya, simpan")
     [refused] = await harness.send(120, "/undangan 63.72 Sosialisasi")
     assert "berada di luar wilayah Anda" in refused.shown
+    assert "Anda dapat mengundang warga di: Kota Banjarmasin (63.71)" in refused.shown  # by name, not a bare code
     [link, qr] = await harness.send(120, "/undangan 63.71.05 Sosialisasi Pemilih Pemula")
     assert qr.photo is not None
     assert qr.photo.content.startswith(b"\x89PNG")

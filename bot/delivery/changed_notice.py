@@ -30,7 +30,9 @@ logger = logging.getLogger(__name__)
 # The job tells at most this many figures per run, this many a second: a changed notice is not urgent, and
 # broadcasts (broadcast.rate_per_second, 25 by default) and replies share Telegram's ~30 messages a second.
 NOTICE_RATE_PER_SECOND = 2.0
-NOTICE_BATCH = 100
+# A batch stays well inside the interval (30 at 2 a second is 15 s, plus each request's round trip), so runs never
+# overlap, and stopping the bot never waits long for one to end.
+NOTICE_BATCH = 30
 NOTICE_INTERVAL_SECONDS = 60.0
 NOTICE_FIRST_SECONDS = 10.0
 

@@ -121,6 +121,11 @@ async def broadcast_command(update: Update, context: Context) -> None:
     await _ask(update.effective_chat.id, state, context)
 
 
+async def ask_again(chat_id: int, state: ConversationState, context: Context) -> None:
+    """Ask the composer's current question again (e.g. in the language just chosen with /bahasa)."""
+    await _ask(chat_id, state, context)
+
+
 async def _ask(chat_id: int, state: ConversationState, context: Context) -> None:
     if state.step == "preview":
         info = _info(state, context)
@@ -289,6 +294,9 @@ async def on_button(update: Update, context: Context) -> None:
             _("This button is no longer valid. Go on from the latest question, or type /siaran to start again.")
         )
         await drop_keyboard(query.message)
+        if state is not None:
+            # The pressed message may have been the question itself (a forged version): ask it again, whole.
+            await _ask(update.effective_chat.id, state, context)
         return
     action, arg = parts[2], parts[3] if len(parts) > 3 else ""
     await query.answer()

@@ -10,7 +10,7 @@ from bot import i18n, regions
 from bot.context import Context
 from bot.handlers.access import guarded
 from bot.handlers.limits import echo, listed
-from bot.services import invitations
+from bot.services import invitations, region_picker
 from models import Role
 
 
@@ -39,7 +39,12 @@ async def invite_command(update: Update, context: Context) -> None:
         await message.reply_text(
             _("{region} is outside your region. You may invite people in: {scopes}.").format(
                 region=html.escape(region.path),
-                scopes=listed(context.authority.scopes, _, limit=20, locale=context.locale),
+                scopes=listed(
+                    [f"{html.escape(region_picker.label(code))} ({code})" for code in context.authority.scopes],
+                    _,
+                    limit=20,
+                    locale=context.locale,
+                ),
             )
         )
         return

@@ -9,9 +9,10 @@ from telegram.error import TelegramError
 
 from bot import i18n, menus
 from bot.context import Context
+from bot.handlers import broadcast, registration
 from bot.handlers.access import guarded
 from bot.handlers.limits import echo
-from bot.services import people
+from bot.services import conversations, people
 from bot.views import language as views
 
 
@@ -57,10 +58,25 @@ async def _choose(update: Update, context: Context, locale: str, *, edit: object
         context.bot, update.effective_chat.id, context.authority.role, locale, settings.locale.default
     )
     text = views.chosen(locale)
+    edited = False
     if isinstance(edit, Message):
         with contextlib.suppress(TelegramError):
             await edit.edit_text(text, reply_markup=views.keyboard(locale))
-            return
+            edited = True
     message = update.effective_message
-    if message is not None:
+    if not edited and message is not None:
         await message.reply_text(text)
+    await _ask_again(update.effective_chat.id, context)
+
+
+async def _ask_again(chat_id: int, context: Context) -> None:
+    """A conversation under way (registration, a profile edit, the composer) goes on in the new language: its
+    current question is asked again, so that the next answer is not given to a question in the old one."""
+    assert context.person is not None
+    state = await conversations.current(session=context.session, person=context.person)
+    if state is None:
+        return
+    if state.flow == broadcast.FLOW:
+        await broadcast.ask_again(chat_id, state, context)
+    else:
+        await registration.ask(context, chat_id, state)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-from collections.abc import Sequence
 from typing import Any
 
 from telegram import (
@@ -135,10 +134,6 @@ def _back_row(state: ConversationState, context: Context) -> list[list[InlineKey
     return [[_button(state, "« " + context._("Back"), "back")]] if registration.can_go_back(state) else []
 
 
-def _pairs(buttons: Sequence[InlineKeyboardButton]) -> list[list[InlineKeyboardButton]]:
-    return [list(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-
-
 def describe_answers(data: dict[str, Any], context: Context) -> str:
     """The answers so far (or a saved profile), one line each, with what the person typed escaped."""
     _ = context._
@@ -175,7 +170,7 @@ def edit_buttons(context: Context, make: Any, age: str | None) -> list[list[Inli
     ]
     if age == AgeBracket.UNDER_18:
         fields.append((_("Change guardian"), "guardian"))
-    return _pairs([make(label, field) for label, field in fields])
+    return keyboards.rows([make(label, field) for label, field in fields])
 
 
 def question(
@@ -195,10 +190,10 @@ def question(
         return text, InlineKeyboardMarkup(back) if back else None
     if step is Step.CATEGORY:
         buttons = [_button(state, category_label(c, _), "pick", c.value) for c in FigureCategory]
-        return _("Which kind of community figure are you?"), InlineKeyboardMarkup(_pairs(buttons) + back)
+        return _("Which kind of community figure are you?"), InlineKeyboardMarkup(keyboards.rows(buttons) + back)
     if step is Step.AGE:
         buttons = [_button(state, age_label(a, _), "pick", a.value) for a in AgeBracket]
-        return _("How old are you?"), InlineKeyboardMarkup(_pairs(buttons) + back)
+        return _("How old are you?"), InlineKeyboardMarkup(keyboards.rows(buttons) + back)
     if step is Step.GUARDIAN_NAME:
         text = _(
             "Because you are under 18, the law on personal data protection asks for the consent of a parent or "
@@ -357,7 +352,10 @@ async def _finish(update: Update, context: Context, result: registration.Result,
     assert chat is not None
     finished = result.finished
     if finished is Finished.DECLINED:
-        text = _("Thank you for your time. Nothing has been saved. If you change your mind, type /daftar at any time.")
+        text = _(
+            "Thank you for your time. Your answers have not been saved. If you change your mind, type /daftar at "
+            "any time."
+        )
         await context.bot.send_message(chat.id, text)
     elif finished is Finished.GUARDIAN_DECLINED:
         if flow == registration.EDIT:

@@ -239,6 +239,10 @@ def type_in(text: str, picker: Picker, authority: Authority, *, limit: int) -> P
         found = search(token, picker, authority)
         if not found.all:
             return _not_found(token, picker, authority)
+        if not found.exact and regions.says_kind(token) and (outside := _named_outside(token, authority)):
+            # "Kabupaten Banjar" typed by an organizer of Kota Banjarmasin names a region outside their scope;
+            # the kecamatan of Banjarmasin that merely start with "Banjar" are not what was asked for.
+            return Problem(Refusal.OUTSIDE, outside.name)
         if len(found.exact) == 1 and (not found.partial or regions.says_kind(token)):
             codes.append(found.exact[0].code)
         elif len(found.all) == 1:
@@ -255,6 +259,13 @@ def type_in(text: str, picker: Picker, authority: Authority, *, limit: int) -> P
         token, matches = ambiguous
         picker.matches, picker.query, picker.page, picker.reviewing = [r.code for r in matches], token, 0, False
     return None
+
+
+def _named_outside(token: str, authority: Authority) -> regions.Region | None:
+    """The region outside an organizer's scope that TOKEN names exactly, if any (admins have no outside)."""
+    if authority.role is Role.ADMIN:
+        return None
+    return next(iter(regions.find(token, within=[None], limit=MAX_MATCHES).exact), None)
 
 
 def _not_found(token: str, picker: Picker, authority: Authority) -> Problem:
