@@ -138,11 +138,43 @@ class Found:
         return self.exact + self.partial
 
 
+# How provinces are commonly written, and the name the Kemendagri table gives them.
+PROVINCE_SHORT_NAMES = {
+    "dki": "Daerah Khusus Ibukota Jakarta",
+    "dki jakarta": "Daerah Khusus Ibukota Jakarta",
+    "diy": "Daerah Istimewa Yogyakarta",
+    "ntb": "Nusa Tenggara Barat",
+    "ntt": "Nusa Tenggara Timur",
+    "kalbar": "Kalimantan Barat",
+    "kalteng": "Kalimantan Tengah",
+    "kalsel": "Kalimantan Selatan",
+    "kaltim": "Kalimantan Timur",
+    "kaltara": "Kalimantan Utara",
+    "sumut": "Sumatera Utara",
+    "sumbar": "Sumatera Barat",
+    "sumsel": "Sumatera Selatan",
+    "babel": "Kepulauan Bangka Belitung",
+    "kepri": "Kepulauan Riau",
+    "jabar": "Jawa Barat",
+    "jateng": "Jawa Tengah",
+    "jatim": "Jawa Timur",
+    "sulut": "Sulawesi Utara",
+    "sulteng": "Sulawesi Tengah",
+    "sulsel": "Sulawesi Selatan",
+    "sultra": "Sulawesi Tenggara",
+    "sulbar": "Sulawesi Barat",
+    "malut": "Maluku Utara",
+}
+
+
 def find(query: str, *, within: list[str | None], level: int | None = None, limit: int = 60) -> Found:
     """Regions named like QUERY inside each of WITHIN (None: all of Indonesia), exact names first (larger regions
     first among them). Always scope with WITHIN (DOMAIN.md's Banjar trap). Desa/kelurahan are searched (without a
-    LEVEL) only within one kabupaten/kota or kecamatan: thousands of villages share names across the country."""
+    LEVEL) only within one kabupaten/kota or kecamatan: thousands of villages share names across the country.
+    A province's usual short name ("DKI Jakarta", "Kalsel", "NTB") is read as its full name."""
     query = " ".join(query.split())[:60]
+    if level in (None, 1):
+        query = PROVINCE_SHORT_NAMES.get(query.casefold().removeprefix("provinsi ").strip(), query)
     found: dict[str, Region] = {}
     if len(within) == 1:
         scope = within[0]

@@ -301,3 +301,12 @@ def test_the_picker_without_telegram() -> None:
     assert region_picker.open_region(picker, "63.71.05", organizer) is None
     region_picker.go_up(picker, organizer)
     assert picker.browse == "63.71"
+
+
+def test_provinces_by_their_usual_short_names() -> None:
+    for typed, name in (
+        ("DKI Jakarta", "Daerah Khusus Ibukota Jakarta"),
+        ("kalsel", "Kalimantan Selatan"),
+        ("NTB", "Nusa Tenggara Barat"),
+    ):
+        assert [region.name for region in regions.find(typed, within=[None]).exact] == [name], typed

@@ -137,4 +137,4 @@ async def test_choosing_a_language_mid_registration_asks_the_question_again_in_i
     replies = await harness.send(ENGLISH_APP, "/bahasa english")
     assert replies[0].shown.startswith("From now on Rangkul speaks English with you.")
     assert "Which kind of community figure are you?" in replies[-1].shown
-    assert [button["text"] for button in replies[-1].buttons()][0] == "Youth figure (tokoh pemuda)"
+    assert replies[-1].buttons()[0]["text"] == "Youth figure (tokoh pemuda)"

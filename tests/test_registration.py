@@ -575,3 +575,15 @@ async def test_odd_inputs_during_registration(harness: Harness) -> None:
     replies = await harness.send(150, "Karang Taruna https://contoh.example")
     assert "tanpa tautan atau perintah" in replies[0].shown
     assert "Maaf" not in " ".join(harness.fake.sent_texts(150))  # no apology: nothing went wrong
+
+
+async def test_a_region_typed_with_its_kind_is_taken_at_once(harness: Harness) -> None:
+    harness.fake.user(130, "Ani")
+    await harness.send(130, "/daftar")
+    await tap(harness, 130, "Setuju")
+    await harness.send(130, "Ani Lestari")
+    await tap(harness, 130, "Tokoh perempuan")
+    await tap(harness, 130, "18–25 tahun")
+    await harness.send(130, "Kalsel")  # the province's usual short name
+    [question] = await harness.send(130, "Kabupaten Banjar")  # not Kota Banjarmasin nor Kota Banjarbaru
+    assert "Kabupaten Banjar, Kalimantan Selatan" in question.shown and "Kecamatan" in question.shown

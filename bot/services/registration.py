@@ -377,9 +377,13 @@ def _answer_region(state: ConversationState, event: Event, allowed_provinces: Se
     if isinstance(event, Typed):
         if len(event.text.strip()) < 2:
             return Result(state, problem=Problem.REGION_QUERY_SHORT)
-        matches = search_regions(event.text, parent=parent, level=level, allowed_provinces=allowed_provinces)
+        found = search_regions(event.text, parent=parent, level=level, allowed_provinces=allowed_provinces)
+        matches = found.all
         if not matches:
             return Result(state, problem=Problem.REGION_NOT_FOUND)
+        if len(found.exact) == 1 and (not found.partial or regions.says_kind(event.text)):
+            # "Kabupaten Banjar" says which one it means: not Kota Banjarmasin or Kota Banjarbaru.
+            return Result(_choose_region(state, found.exact[0].code))
         if len(matches) == 1:
             return Result(_choose_region(state, matches[0].code))
         state.data["matches"] = [region.code for region in matches]
@@ -405,13 +409,17 @@ def _choose_region(state: ConversationState, code: str) -> ConversationState:
 
 def search_regions(
     query: str, *, parent: str | None, level: int, allowed_provinces: Sequence[str] = ()
-) -> list[regions.Region]:
-    """Regions at LEVEL below PARENT whose name matches QUERY; an exact name comes first."""
+) -> regions.Found:
+    """Regions at LEVEL below PARENT whose name matches QUERY: exact names, then partial matches."""
     if len(" ".join(query.split())) < 2:
-        return []
+        return regions.Found(exact=[], partial=[])
     within: list[str | None] = [parent] if parent else [*allowed_provinces] or [None]
     found = regions.find(query, within=within, level=level, limit=40)
-    return [region for region in found.all if _within(region.code, parent, allowed_provinces)]
+
+    def allowed(found_regions: list[regions.Region]) -> list[regions.Region]:
+        return [region for region in found_regions if _within(region.code, parent, allowed_provinces)]
+
+    return regions.Found(exact=allowed(found.exact), partial=allowed(found.partial))
 
 
 def region_options(state: ConversationState, allowed_provinces: Sequence[str]) -> list[regions.Region]:
