@@ -95,7 +95,8 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
         _(
             "<b>How long:</b> until {retention}; then it is deleted. With /berhenti the messages stop, but your data "
             "stays until you delete it with /hapusdata or until {retention}. /hapusdata erases at once your name, "
-            "mobile number, organization, guardian's name and your Telegram account details; what remains is only "
+            "mobile number, organization, guardian's name, the invitation link you registered through and your "
+            "Telegram account details; what remains is only "
             "anonymous, for reports: category, age bracket, kecamatan (not desa) and dates without the time of "
             "day, from which nobody can be singled out."
         ).format(retention=retention_text),

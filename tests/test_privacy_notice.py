@@ -106,7 +106,11 @@ async def test_the_notice_names_every_item_and_matches_berhenti_and_hapusdata(
     assert "tetap tersimpan sampai Anda menghapusnya dengan /hapusdata" in stop.shown
     assert "paling lama sampai Senin, 31 Desember 2029" in stop.shown
     [delete] = await harness.send(200, "/hapusdata")
-    for kept in ("nama, nomor HP, organisasi, nama wali, dan data akun Telegram", "kecamatan (bukan desa)"):
+    for kept in (
+        "nama, nomor HP, organisasi, nama wali, tautan undangan yang Anda gunakan untuk mendaftar, "
+        "dan data akun Telegram",
+        "kecamatan (bukan desa)",
+    ):
         assert kept in delete.shown
         assert kept in text
 
