@@ -245,3 +245,92 @@ class Delivery(SQLModel, table=True):
     message_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
     error: str | None = Field(default=None, max_length=200)
     updated_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class CommitmentKind(enum.StrEnum):
+    """What a figure can promise with a tap (labels: bot/commitments.py). Never a vote choice, party or candidate."""
+
+    VOTE = "tps"  # Saya akan datang ke TPS
+    INVITE = "ajak"  # Saya akan mengajak … orang (with how many)
+    NO_MONEY_POLITICS = "tolak_uang"  # Saya menolak politik uang
+    FIGHT_HOAXES = "lawan_hoaks"  # Saya siap melawan hoaks
+    VOLUNTEER = "relawan"  # Saya siap menjadi relawan demokrasi
+
+
+class Commitment(SQLModel, table=True):
+    """A figure's current commitment of one kind, prompted by one broadcast: at most one row per (figure,
+    broadcast, kind); a withdrawal keeps the row with withdrawn_at set (a new tap clears it)."""
+
+    __tablename__ = "commitment"
+    __table_args__ = (
+        sa.UniqueConstraint("figure_id", "broadcast_id", "kind", name="uq_commitment"),
+        sa.Index("ix_commitment_broadcast_kind", "broadcast_id", "kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    figure_id: int = Field(foreign_key="figure.id", ondelete="CASCADE", index=True)
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    # For CommitmentKind.INVITE: how many people the figure promised to invite (the upper end of a range).
+    invite_count: int | None = Field(default=None)
+    template_version: str = Field(max_length=16)
+    committed_at: dt.datetime = _timestamp()
+    withdrawn_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class CommitmentEvent(SQLModel, table=True):
+    """Append-only history of commitments: every commitment, change of count and withdrawal, with its time and
+    the broadcast and template version that prompted it."""
+
+    __tablename__ = "commitment_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    commitment_id: int = Field(foreign_key="commitment.id", ondelete="CASCADE", index=True)
+    action: str = Field(max_length=16)  # commit | count | withdraw
+    invite_count: int | None = Field(default=None)
+    broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
+    template_version: str = Field(max_length=16)
+    occurred_at: dt.datetime = _timestamp()
+
+
+class ReplyKind(enum.StrEnum):
+    TEXT = "text"
+    PHOTO = "photo"
+    VOICE = "voice"
+    VIDEO = "video"
+    DOCUMENT = "document"
+    OTHER = "other"
+
+
+class Reply(SQLModel, table=True):
+    """A figure's message to the office outside a conversation (a reply to a broadcast or a plain message); media
+    are recorded by Telegram file id, not downloaded. Deleted with the figure's personal data."""
+
+    __tablename__ = "reply"
+    __table_args__ = (sa.Index("ix_reply_unread", "read_at", "received_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    figure_id: int = Field(foreign_key="figure.id", ondelete="CASCADE", index=True)
+    # The broadcast it answers (the figure replied to that message), when it answers one.
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id", ondelete="SET NULL", index=True)
+    kind: str = Field(default=ReplyKind.TEXT, max_length=16)
+    text: str | None = Field(default=None, max_length=4096)
+    file_id: str | None = Field(default=None, max_length=256)
+    telegram_message_id: int | None = Field(default=None, sa_column=Column(sa.BigInteger, nullable=True))
+    received_at: dt.datetime = _timestamp()
+    read_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    read_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+    answer_text: str | None = Field(default=None, max_length=4096)
+    answered_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    answered_by: int | None = Field(default=None, foreign_key="person.id", ondelete="SET NULL")
+
+
+class ReplyDigest(SQLModel, table=True):
+    """When an organizer was last told of new replies in their scope (at most once every 15 minutes)."""
+
+    __tablename__ = "reply_digest"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
+    last_sent_at: dt.datetime = _timestamp()
+    # The newest reply id already counted in a digest: the next one counts only those after it.
+    last_reply_id: int = Field(default=0)
