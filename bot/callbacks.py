@@ -70,12 +70,18 @@ class Codec:
 
     def parse(self, data: object) -> Pressed | None:
         """The press DATA describes, or None for anything this codec did not make (never raises)."""
+        fields = self.fields(data)
+        if not fields or not _ACTION.fullmatch(fields[0]):
+            return None
+        return Pressed(action=fields[0], args=fields[1:])
+
+    def fields(self, data: object) -> tuple[str, ...] | None:
+        """The fields after the head of DATA, each well formed, or None (never raises). parse() reads new buttons;
+        this is for reading a layout made before the codec, whose buttons are still in people's chats."""
         if not isinstance(data, str) or not data or len(data.encode(errors="replace")) > MAX_BYTES:
             return None
         head, _sep, rest = data.partition(SEPARATOR)
         if head != self.head or not rest:
             return None
-        action, *args = rest.split(SEPARATOR)
-        if not _ACTION.fullmatch(action) or not all(_ARG.fullmatch(arg) for arg in args):
-            return None
-        return Pressed(action=action, args=tuple(args))
+        fields = tuple(rest.split(SEPARATOR))
+        return fields if all(_ARG.fullmatch(field) for field in fields) else None

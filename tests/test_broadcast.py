@@ -191,8 +191,8 @@ async def test_figures_cannot_broadcast_and_organizers_stay_in_scope(harness: Ha
     await harness.send(ORGANIZER, "09.00")
     # A forged region button for Banjarmasin (outside the organizer's Banjarbaru scope).
     question = harness.last(ORGANIZER)
-    version = question.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(ORGANIZER, question, f"sx:{version}:pick:63.71")
+    version = question.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(ORGANIZER, question, f"sx:pick:{version}:63.71")
     assert "di luar wilayah kewenangan Anda" in harness.last(ORGANIZER).shown
     await tap(harness, ORGANIZER, "Seluruh wilayah saya")
     await tap(harness, ORGANIZER, "Lanjut ›")
@@ -456,8 +456,8 @@ async def test_send_is_refused_before_the_preview(harness: Harness) -> None:
     assert "Jam tidak dikenali" in past.shown
     await harness.send(ADMIN_ID, "09.00")
     question = harness.last(ADMIN_ID)
-    version = question.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(ADMIN_ID, question, f"sx:{version}:send")
+    version = question.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(ADMIN_ID, question, f"sx:send:{version}")
     assert "pilih salah satu tombol" in harness.last(ADMIN_ID).shown
     assert await _broadcasts(harness) == []
 

@@ -42,7 +42,7 @@ def _rows(message: FakeMessage) -> list[list[str]]:
 
 
 def _version(message: FakeMessage) -> str:
-    return str(message.buttons()[0]["callback_data"].split(":")[1])
+    return str(message.buttons()[0]["callback_data"].split(":")[2])
 
 
 async def _picked(harness: Harness, user_id: int) -> list[str]:
@@ -215,7 +215,8 @@ async def test_forged_and_stale_region_buttons_are_refused(harness: Harness) -> 
     assert _labels(question)[:2] == ["Kota Banjarmasin ›", "Kota Banjarbaru ›"]
     version = _version(question)
     for forged in ("pick:64.72", "open:63", "pick:63", "open:63.03", "pick:99.99", "open:63.71.05.1003"):
-        await harness.press_data(ORGANIZER, question, f"sx:{version}:{forged}")
+        action, code = forged.split(":")
+        await harness.press_data(ORGANIZER, question, f"sx:{action}:{version}:{code}")
         assert await _picked(harness, ORGANIZER) == []
     assert "di luar wilayah kewenangan Anda" in harness.fake.chat(ORGANIZER).messages[-3].shown  # open:63.03
     # The scope is read from the database for every press: a region taken away meanwhile cannot be chosen.
@@ -223,12 +224,12 @@ async def test_forged_and_stale_region_buttons_are_refused(harness: Harness) -> 
         person = (await session.exec(select(Person).where(Person.telegram_id == ORGANIZER))).one()
         await roles.revoke(session=session, actor=person, subject=person, role=Role.ORGANIZER, region_codes=["63.72"])
         await session.commit()
-    await harness.press_data(ORGANIZER, question, f"sx:{version}:pick:63.72")
+    await harness.press_data(ORGANIZER, question, f"sx:pick:{version}:63.72")
     assert "Kota Banjarbaru berada di luar wilayah kewenangan Anda" in harness.last(ORGANIZER).shown
     assert await _picked(harness, ORGANIZER) == []
     # A press on an earlier version of the question.
     await harness.press(ORGANIZER, question, "Kota Banjarmasin ›")
-    await harness.press_data(ORGANIZER, question, f"sx:{version}:pick:63.71")
+    await harness.press_data(ORGANIZER, question, f"sx:pick:{version}:63.71")
     assert harness.fake.callback_answers[-1]["text"].startswith("Tombol ini sudah tidak berlaku.")
     assert await _picked(harness, ORGANIZER) == []
     # The stale press leaves the current question answerable: it is asked again, with its buttons.

@@ -180,8 +180,8 @@ async def test_region_search_is_scoped_and_ambiguous_names_offer_choices(harness
     assert labels[:3] == ["Kabupaten Banjar", "Kota Banjarmasin", "Kota Banjarbaru"]
     assert "Kota Banjar" not in labels  # the one in Jawa Barat
     # A forged press for Kota Banjar (Jawa Barat) at the Kalimantan Selatan step is refused.
-    version = choices.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(102, choices, f"reg:{version}:pick:32.79")
+    version = choices.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(102, choices, f"reg:pick:{version}:32.79")
     assert "pilih salah satu tombol" in harness.fake.callback_answers[-1]["text"]
     await harness.press(102, choices, "Kabupaten Banjar")
     assert "Kabupaten Banjar, Kalimantan Selatan" in harness.last(102).shown
@@ -330,16 +330,16 @@ async def test_stale_double_and_forged_buttons_change_nothing(harness: Harness) 
     assert "nama lengkap" in harness.last(108).shown  # the current question is asked again
     await harness.send(108, "Eka Putra")
     question = harness.last(108)
-    version = question.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(108, question, f"reg:{version}:pick:tokoh_palsu")
-    await harness.press_data(108, question, "reg:999:pick:tokoh_pemuda")
+    version = question.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(108, question, f"reg:pick:{version}:tokoh_palsu")
+    await harness.press_data(108, question, "reg:pick:999:tokoh_pemuda")
     await harness.press_data(108, question, "reg:x")
     [state] = await _states(harness)
     assert state.step == "category"
     assert "category" not in state.data
     # A button from a registration that no longer exists.
     await harness.send(108, "/batal")
-    await harness.press_data(108, question, f"reg:{version}:pick:tokoh_pemuda")
+    await harness.press_data(108, question, f"reg:pick:{version}:tokoh_pemuda")
     assert "Tidak ada pendaftaran yang sedang berjalan" in harness.last(108).shown
     assert await _figures(harness) == []
 
@@ -495,8 +495,8 @@ async def test_backing_out_of_summary_edits_never_saves_incomplete_answers(harne
     assert "Wilayah: Mawar, Banjarmasin Tengah" in harness.last(130).shown
     # A forged "change guardian" for an adult is refused.
     summary = _last_with_buttons(harness, 130)
-    version = summary.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(130, summary, f"reg:{version}:edit:guardian")
+    version = summary.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(130, summary, f"reg:edit:{version}:guardian")
     assert "pilih salah satu tombol" in harness.fake.callback_answers[-1]["text"]
     await tap(harness, 130, "✅ Simpan")
     [figure] = await _figures(harness)
@@ -564,8 +564,8 @@ async def test_odd_inputs_during_registration(harness: Harness) -> None:
     replies = await harness.send(150, "k")
     assert "minimal dua huruf" in replies[0].shown
     question = _last_with_buttons(harness, 150)
-    version = question.buttons()[0]["callback_data"].split(":")[1]
-    await harness.press_data(150, question, f"reg:{version}:page:²")  # a forged page number
+    version = question.buttons()[0]["callback_data"].split(":")[2]
+    await harness.press_data(150, question, f"reg:page:{version}:²")  # a forged page number
     await harness.feed(harness.fake.send_sticker(150))
     await harness.send(150, "kalimantan selatan")
     await harness.send(150, "banjarmasin")

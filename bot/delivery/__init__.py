@@ -7,6 +7,6 @@ when requests may leave, `status` words the organizer's status message; the SQL 
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.pacing import Pacer
 from bot.delivery.sending import BroadcastBot
-from bot.delivery.status import CONTROL_PREFIX, notice_text, status_message
+from bot.delivery.status import CONTROL, notice_text, status_message
 
-__all__ = ["CONTROL_PREFIX", "BroadcastBot", "DeliveryEngine", "Pacer", "notice_text", "status_message"]
+__all__ = ["CONTROL", "BroadcastBot", "DeliveryEngine", "Pacer", "notice_text", "status_message"]

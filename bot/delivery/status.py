@@ -8,12 +8,14 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import catalog, i18n
+from bot.callbacks import Codec, Pressed
 from bot.config import Settings
 from bot.services import broadcasts, quiet
 from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
 
-# Callback data of the status message's buttons: "bc:<broadcast id>:<pause|resume|cancel>".
-CONTROL_PREFIX = "bc"
+# The status message's buttons: "bc:<pause|resume|cancel>:<broadcast id>".
+CONTROL = Codec("bc")
+CONTROL_ACTIONS = ("pause", "resume", "cancel")
 BAR_WIDTH = 10
 
 
@@ -93,12 +95,26 @@ def status_message(
             lines.append(reasons.get(broadcast.pause_reason or "", _("Paused by an organizer.")))
     buttons = []
     if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED):
-        buttons.append(InlineKeyboardButton(_("Pause"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:pause"))
+        buttons.append(InlineKeyboardButton(_("Pause"), callback_data=CONTROL.data("pause", broadcast.id)))
     if status is BroadcastStatus.PAUSED:
-        buttons.append(InlineKeyboardButton(_("Resume"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:resume"))
+        buttons.append(InlineKeyboardButton(_("Resume"), callback_data=CONTROL.data("resume", broadcast.id)))
     if status in (BroadcastStatus.RUNNING, BroadcastStatus.SCHEDULED, BroadcastStatus.PAUSED):
-        buttons.append(InlineKeyboardButton(_("Cancel"), callback_data=f"{CONTROL_PREFIX}:{broadcast.id}:cancel"))
+        buttons.append(InlineKeyboardButton(_("Cancel"), callback_data=CONTROL.data("cancel", broadcast.id)))
     return "\n".join(lines), InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def parse_control(data: object) -> tuple[str, int] | None:
+    """The action and broadcast id a status button asks for, or None for data we did not make (never raises)."""
+    pressed = CONTROL.parse(data)
+    if pressed is None and (old := CONTROL.fields(data)) is not None and len(old) == 2:
+        # "bc:<broadcast id>:<action>", the layout before the codec: status messages still in organizers' chats.
+        pressed = Pressed(action=old[1], args=old[:1])
+    if pressed is None or pressed.action not in CONTROL_ACTIONS or len(pressed.args) != 1:
+        return None
+    broadcast_id = pressed.arg(0)
+    if not (broadcast_id.isdigit() and 1 <= len(broadcast_id) <= 12):
+        return None
+    return pressed.action, int(broadcast_id)
 
 
 def quiet_hold_line(hold: quiet.Hold, settings: Settings, locale: str) -> str:

@@ -16,7 +16,7 @@ from telegram.ext import (
 )
 
 from bot.commands import command
-from bot.delivery.status import CONTROL_PREFIX
+from bot.delivery.status import CONTROL
 from bot.handlers import broadcast, common, consent, errors, invitations, language, profile, registration, roles
 from bot.views import consent as consent_views
 from bot.views import language as language_views
@@ -47,15 +47,16 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
-    app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=rf"^{profile.DELETE_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(consent.on_button, pattern=rf"^{consent_views.PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=rf"^{broadcast.PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
-    app.add_handler(CallbackQueryHandler(language.language_button, pattern=rf"^{language_views.PREFIX}:"))
+    # Buttons, each feature's by its codec (bot/callbacks.py).
+    app.add_handler(CallbackQueryHandler(roles.role_button, pattern=roles.CONFIRM.pattern))
+    app.add_handler(CallbackQueryHandler(registration.on_button, pattern=registration.REGISTRATION.pattern))
+    app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=registration.PROFILE.pattern))
+    app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=profile.DELETE.pattern))
+    app.add_handler(CallbackQueryHandler(consent.on_button, pattern=consent_views.NOTICE.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=broadcast.COMPOSER.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=broadcast.TEMPLATES.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=CONTROL.pattern))
+    app.add_handler(CallbackQueryHandler(language.language_button, pattern=language_views.LANGUAGE.pattern))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 from contextlib import suppress
 from zoneinfo import ZoneInfo
 
@@ -12,9 +11,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot import catalog, i18n
+from bot.callbacks import Codec
 from bot.commands import N_
 from bot.context import Context
-from bot.delivery.status import quiet_hold_line, status_message
+from bot.delivery.status import parse_control, quiet_hold_line, status_message
 from bot.handlers import broadcast_regions
 from bot.handlers.access import NOT_ORGANIZER, drop_keyboard, guarded
 from bot.handlers.limits import echo
@@ -26,8 +26,10 @@ from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
 
 FLOW = "broadcast"
 TEMPLATE_GONE = N_("That template no longer exists. Type /siaran to choose another one, or /templat to see them all.")
-PREFIX = "sx"
-TEMPLATE_PREFIX = "tpl"
+# The composer's buttons: "sx:<action>:<conversation version>[:<argument>]"; a press on any other version is stale.
+COMPOSER = Codec("sx")
+# /templat's buttons: "tpl:show:<template>"; "tpl:<template>", from before the codec, is read too.
+TEMPLATES = Codec("tpl")
 
 
 # ----------------------------------------------------------------------------------------- /templat
@@ -57,11 +59,26 @@ async def templates_command(update: Update, context: Context) -> None:
         short, title = html.escape(info.name.removesuffix(".html")), html.escape(info.title)
         lines.append(f"• <code>{short}</code> — <b>{title}</b>: {html.escape(info.description)}")
     lines.append("\n" + _("See one with /templat &lt;name&gt;; send one with /siaran."))
-    keyboard = [
-        [InlineKeyboardButton(info.title, callback_data=f"{TEMPLATE_PREFIX}:{info.name.removesuffix('.html')}")]
-        for info in infos
-    ]
-    await message.reply_text("\n".join(lines), reply_markup=InlineKeyboardMarkup(keyboard))
+    await message.reply_text("\n".join(lines), reply_markup=templates_keyboard(infos))
+
+
+def templates_keyboard(infos: list[catalog.TemplateInfo]) -> InlineKeyboardMarkup:
+    """One button per template under /templat, showing its preview."""
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(info.title, callback_data=TEMPLATES.data("show", info.name.removesuffix(".html")))]
+            for info in infos
+        ]
+    )
+
+
+def pressed_template(data: object) -> str:
+    """The template a /templat button names ('' for data we did not make)."""
+    pressed = TEMPLATES.parse(data)
+    if pressed is not None and pressed.action == "show" and len(pressed.args) == 1:
+        return pressed.args[0]
+    old = TEMPLATES.fields(data)  # "tpl:<template>": /templat lists sent before the codec
+    return old[0] if old is not None and len(old) == 1 else ""
 
 
 @guarded(Role.ORGANIZER)
@@ -70,9 +87,7 @@ async def template_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     await query.answer()
-    info = catalog.get_template_info(
-        context.settings.templates.dir, (query.data or "").partition(":")[2], context.locale
-    )
+    info = catalog.get_template_info(context.settings.templates.dir, pressed_template(query.data), context.locale)
     if info is None:
         await context.bot.send_message(
             update.effective_chat.id, context._("This button is no longer valid. Type /templat to see the templates.")
@@ -92,7 +107,8 @@ def _sample_render(info: catalog.TemplateInfo, context: Context) -> str:
 
 
 def _button(state: ConversationState, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"{PREFIX}:{state.version}:{action}" + (f":{arg}" if arg else ""))
+    data = COMPOSER.data(action, state.version, *([arg] if arg else []))
+    return InlineKeyboardButton(label, callback_data=data)
 
 
 def _segment(state: ConversationState) -> Segment:
@@ -287,9 +303,9 @@ async def on_button(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     assert query is not None and update.effective_chat is not None and context.person is not None
-    parts = (query.data or "").split(":", 3)
+    pressed = COMPOSER.parse(query.data)
     state = await _state(context)
-    if state is None or len(parts) < 3 or parts[1] != str(state.version):
+    if state is None or pressed is None or pressed.arg(0) != str(state.version):
         await query.answer(
             _("This button is no longer valid. Go on from the latest question, or type /siaran to start again.")
         )
@@ -298,9 +314,12 @@ async def on_button(update: Update, context: Context) -> None:
             # The pressed message may have been the question itself (a forged version): ask it again, whole.
             await _ask(update.effective_chat.id, state, context)
         return
-    action, arg = parts[2], parts[3] if len(parts) > 3 else ""
+    action, arg = pressed.action, pressed.arg(1)
     await query.answer()
     chat_id = update.effective_chat.id
+    if len(pressed.args) > 2:  # no composer button carries more than the version and one argument
+        await context.bot.send_message(chat_id, _("Please choose one of the buttons above."))
+        return
     if action == "cancel":
         await conversations.cancel(session=context.session, person=context.person)
         await drop_keyboard(query.message)
@@ -534,8 +553,8 @@ async def control_button(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     assert query is not None and context.person is not None
-    parts = (query.data or "").split(":")
-    if len(parts) != 3 or not re.fullmatch(r"[0-9]{1,12}", parts[1]) or parts[2] not in ("pause", "resume", "cancel"):
+    pressed = parse_control(query.data)
+    if pressed is None:
         await query.answer(_("This button is no longer valid. Type /status to see your broadcasts."), show_alert=True)
         return
     try:
@@ -544,15 +563,15 @@ async def control_button(update: Update, context: Context) -> None:
             person=context.person,
             authority=context.authority,
             settings=context.settings,
-            broadcast_id=int(parts[1]),
-            action=parts[2],
+            broadcast_id=pressed[1],
+            action=pressed[0],
         )
     except BroadcastError as exc:
         await context.session.rollback()
         await query.answer(refusal_text(exc, context), show_alert=True)
         return
     done = {"pause": _("Paused."), "resume": _("Resumed."), "cancel": _("Cancelled.")}
-    await query.answer(done[parts[2]])
+    await query.answer(done[pressed[0]])
     assert broadcast.id is not None
     counts = await broadcasts.outcome_counts(session=context.session, broadcast_id=broadcast.id)
     text, markup = status_message(broadcast, counts, context.settings, context.locale)

@@ -122,7 +122,7 @@ async def start(update: Update, context: Context) -> None:
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is None:
         text += "\n\n" + _("To receive messages from us, register with /daftar — it takes about two minutes.")
-        button = InlineKeyboardButton(_("Register now"), callback_data=f"{registration_handlers.PREFIX}:new")
+        button = InlineKeyboardButton(_("Register now"), callback_data=registration_handlers.REGISTRATION.data("new"))
         await message.reply_text(text, reply_markup=InlineKeyboardMarkup([[button]]))
     else:
         text += "\n\n" + _("You are registered. See or correct your data with /profil.")

@@ -3,6 +3,8 @@ and the answer to its buttons, "Setuju" (the new consent) and "Berhenti menerima
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.constants import ChatType
 
@@ -10,7 +12,7 @@ from bot.commands import command
 from bot.context import Context, update_failed
 from bot.delivery import changed_notice
 from bot.handlers.access import drop_keyboard, guarded
-from bot.handlers.profile import DELETE_PREFIX, STALE_PROFILE, stop_confirmation
+from bot.handlers.profile import DELETE, STALE_PROFILE, stop_confirmation
 from bot.services import consent, conversations, figures, registration
 from bot.services.consent import Agreement
 from bot.views import consent as views
@@ -20,13 +22,14 @@ from bot.views import consent as views
 RIGHTS_COMMANDS = frozenset(
     name for cmd in ("berhenti", "lanjut", "hapusdata", "dataku", "batal") for name in command(cmd).names
 )
-RIGHTS_BUTTONS = (views.PREFIX + ":", DELETE_PREFIX + ":")
+RIGHTS_BUTTONS = (views.NOTICE, DELETE)
 
 
 def _about_rights(update: Update) -> bool:
     """Whether UPDATE is one of RIGHTS_COMMANDS or a button of theirs (or of the notice itself)."""
     if update.callback_query is not None:
-        return (update.callback_query.data or "").startswith(RIGHTS_BUTTONS)
+        data = update.callback_query.data or ""
+        return any(re.match(codec.pattern, data) for codec in RIGHTS_BUTTONS)
     text = update.message.text if update.message is not None else None
     if not text or not text.startswith("/"):
         return False

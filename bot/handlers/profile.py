@@ -8,13 +8,15 @@ from telegram import ChatMemberUpdated, InlineKeyboardButton, InlineKeyboardMark
 from telegram.constants import ChatMemberStatus, ChatType
 
 from bot import i18n
+from bot.callbacks import Codec
 from bot.commands import N_
 from bot.context import Context
 from bot.handlers.access import guarded
-from bot.handlers.registration import ask, show_profile
+from bot.handlers.registration import PROFILE, ask, show_profile
 from bot.services import figures, registration
 
-DELETE_PREFIX = "hapus"
+# "hapus:<yes|no>:<person id>", the layout from before the codec.
+DELETE = Codec("hapus")
 STALE_PROFILE = N_("This button is no longer valid. Type /profil to see your data again.")
 
 
@@ -38,7 +40,8 @@ async def profile_button(update: Update, context: Context) -> None:
     """'Change …' under the profile: start editing that field with the registration's questions."""
     query = update.callback_query
     assert query is not None and context.person is not None and update.effective_chat is not None
-    field = (query.data or "").partition(":")[2]
+    pressed = PROFILE.parse(query.data)
+    field = pressed.action if pressed is not None and not pressed.args else ""
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is None or field not in registration.FIELDS:
         await query.answer(_not_registered(context) if figure is None else context._(STALE_PROFILE))
@@ -101,21 +104,25 @@ async def my_data_command(update: Update, context: Context) -> None:
     )
 
 
+def delete_keyboard(context: Context, person_id: int | None) -> InlineKeyboardMarkup:
+    """The /hapusdata confirmation's buttons; they name the person they were shown to."""
+    _ = context._
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("Yes, delete my data"), callback_data=DELETE.data("yes", person_id)),
+                InlineKeyboardButton(_("Cancel"), callback_data=DELETE.data("no", person_id)),
+            ]
+        ]
+    )
+
+
 @guarded()
 async def delete_command(update: Update, context: Context) -> None:
     """/hapusdata: ask for an explicit confirmation before deleting."""
     _ = context._
     assert context.person is not None and update.effective_message is not None
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    _("Yes, delete my data"), callback_data=f"{DELETE_PREFIX}:yes:{context.person.id}"
-                ),
-                InlineKeyboardButton(_("Cancel"), callback_data=f"{DELETE_PREFIX}:no:{context.person.id}"),
-            ]
-        ]
-    )
+    keyboard = delete_keyboard(context, context.person.id)
     await update.effective_message.reply_text(
         _(
             "You are about to delete your personal data from Rangkul: your name, mobile number, organization, "
@@ -134,12 +141,12 @@ async def delete_button(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     assert query is not None and context.person is not None
-    parts = (query.data or "").split(":")
-    if len(parts) != 3 or parts[2] != str(context.person.id):
+    pressed = DELETE.parse(query.data)
+    if pressed is None or pressed.args != (str(context.person.id),):
         await query.answer(_("This button is no longer valid. Type /hapusdata to start again."), show_alert=True)
         return
     await query.answer()
-    if parts[1] != "yes":
+    if pressed.action != "yes":
         await query.edit_message_text(_("Cancelled. Your data was not deleted."))
         return
     await figures.delete_personal_data(session=context.session, person=context.person, tz=context.settings.tz)

@@ -18,6 +18,7 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import i18n, notice, regions
+from bot.callbacks import Codec
 from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers import keyboards
@@ -28,7 +29,10 @@ from bot.services.figure_input import Problem
 from bot.services.registration import Finished, Step
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, utcnow
 
-PREFIX = "reg"
+# Registration's buttons: "reg:<action>:<conversation version>[:<argument>…]" ("reg:new" starts one).
+REGISTRATION = Codec("reg")
+# The profile's "change …" buttons: "prof:<field>", the layout from before the codec.
+PROFILE = Codec("prof")
 BACK_WORDS = {"kembali", "back"}
 
 
@@ -61,18 +65,19 @@ def privacy_notice(context: Context) -> str:
     return lead + "\n\n" + notice.privacy_notice(context.settings, context.locale)
 
 
-def _agree_arg(context: Context) -> str:
+def _agree_args(context: Context) -> tuple[str, str, str]:
     """What "I agree" carries: the language and version of the notice shown with it, recorded when pressed."""
-    return f"yes:{context.locale}:{notice.current_version(context.settings, context.locale)}"
+    return "yes", context.locale, notice.current_version(context.settings, context.locale)
 
 
-def _consent_event(context: Context, arg: str) -> registration.Event | None:
+def _consent_event(context: Context, args: tuple[str, ...]) -> registration.Event | None:
     """The answer a consent button gives, or None when the notice it sat under is not the one the person would
     be shown now (the notice changed, or they chose another language since): they are shown that one instead."""
-    if arg == "no":
+    if args == ("no",):
         return registration.Pressed("pick", "no")
-    answer, _sep, shown = arg.partition(":")
-    locale, _sep, version = shown.partition(":")
+    if len(args) != 3:
+        return None
+    answer, locale, version = args
     if answer != "yes" or locale != context.locale:
         return None
     if not notice.is_current(context.settings, version=version, locale=locale):
@@ -125,9 +130,8 @@ def problem_text(problem: Problem, context: Context, state: ConversationState | 
     return texts[problem]
 
 
-def _button(state: ConversationState, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    data = f"{PREFIX}:{state.version}:{action}" + (f":{arg}" if arg else "")
-    return InlineKeyboardButton(label, callback_data=data)
+def _button(state: ConversationState, label: str, action: str, *args: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=REGISTRATION.data(action, state.version, *args))
 
 
 def _back_row(state: ConversationState, context: Context) -> list[list[InlineKeyboardButton]]:
@@ -182,7 +186,7 @@ def question(
     data = state.data
     back = _back_row(state, context)
     if step is Step.CONSENT:
-        agree = _button(state, _("I agree"), "pick", _agree_arg(context))
+        agree = _button(state, _("I agree"), "pick", *_agree_args(context))
         keyboard = [[agree, _button(state, _("I do not agree"), "pick", "no")]]
         return privacy_notice(context), InlineKeyboardMarkup(keyboard)
     if step is Step.NAME:
@@ -259,9 +263,6 @@ def _region_question(state: ConversationState, context: Context) -> tuple[str, I
     return text, InlineKeyboardMarkup(keyboard + _back_row(state, context))
 
 
-PROFILE_PREFIX = "prof"
-
-
 async def show_profile(update: Update, context: Context, figure: Figure, *, intro: str | None = None) -> None:
     """Everything stored about the figure, with a button to change each field."""
     _ = context._
@@ -280,7 +281,7 @@ async def show_profile(update: Update, context: Context, figure: Figure, *, intr
     lines.append("\n" + _("Download your data with /dataku; delete it with /hapusdata."))
 
     def make(label: str, field: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"{PROFILE_PREFIX}:{field}")
+        return InlineKeyboardButton(label, callback_data=PROFILE.data(field))
 
     keyboard = edit_buttons(context, make, figure.age_bracket)
     await context.bot.send_message(
@@ -436,14 +437,14 @@ async def on_button(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     assert query is not None and context.person is not None and update.effective_chat is not None
-    parts = (query.data or "").split(":", 3)
-    if parts[1:2] == ["new"]:
+    pressed = REGISTRATION.parse(query.data)
+    if pressed is not None and pressed.action == "new":
         await query.answer()
         await drop_keyboard(query.message)
         await begin(update, context)
         return
     state = await _registration_state(context)
-    if state is None or len(parts) < 3 or parts[1] != str(state.version):
+    if state is None or pressed is None or pressed.arg(0) != str(state.version):
         await query.answer(_("This button is no longer valid."), show_alert=False)
         await drop_keyboard(query.message)
         if state is not None:
@@ -453,9 +454,9 @@ async def on_button(update: Update, context: Context) -> None:
                 update.effective_chat.id, _("There is no registration in progress. Type /daftar to register.")
             )
         return
-    action, arg = parts[2], parts[3] if len(parts) > 3 else ""
+    action, args = pressed.action, pressed.args[1:]
     if state.step == Step.CONSENT and action == "pick":
-        event = _consent_event(context, arg)
+        event = _consent_event(context, args)
         if event is None:
             await query.answer(
                 _("This notice is no longer the current one. Please read the notice below and answer there."),
@@ -472,7 +473,10 @@ async def on_button(update: Update, context: Context) -> None:
         await drop_keyboard(query.message)
         await context.bot.send_message(update.effective_chat.id, _("Registration cancelled. Nothing was saved."))
         return
-    await _apply(update, context, state, registration.Pressed(action, arg))
+    if len(args) > 1:  # only the consent button carries more than one argument
+        await query.answer(problem_text(Problem.CHOOSE_BUTTON, context), show_alert=True)
+        return
+    await _apply(update, context, state, registration.Pressed(action, args[0] if args else ""))
 
 
 async def on_text(update: Update, context: Context) -> bool:

@@ -13,6 +13,7 @@ from telegram.constants import MessageOriginType
 from telegram.error import TelegramError
 
 from bot import i18n, menus, regions
+from bot.callbacks import Codec
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
 from bot.handlers.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, echo, listed, unique
@@ -21,7 +22,8 @@ from models import Person, Role
 
 logger = logging.getLogger(__name__)
 
-CALLBACK_PREFIX = "peran"
+# "peran:<ok|no>:<nonce>", the layout from before the codec.
+CONFIRM = Codec("peran")
 PENDING_KEY = "role_pending"
 
 ACTIONS = {"beri": "grant", "grant": "grant", "tambah": "grant", "cabut": "revoke", "revoke": "revoke"}
@@ -191,8 +193,8 @@ def _confirmation_keyboard(context: Context, nonce: str) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Yes, save"), callback_data=f"{CALLBACK_PREFIX}:ok:{nonce}"),
-                InlineKeyboardButton(_("Cancel"), callback_data=f"{CALLBACK_PREFIX}:no:{nonce}"),
+                InlineKeyboardButton(_("Yes, save"), callback_data=CONFIRM.data("ok", nonce)),
+                InlineKeyboardButton(_("Cancel"), callback_data=CONFIRM.data("no", nonce)),
             ]
         ]
     )
@@ -318,16 +320,16 @@ async def role_button(update: Update, context: Context) -> None:
     _ = context._
     query = update.callback_query
     assert query is not None and context.person is not None
-    parts = (query.data or "").split(":")
+    pressed = CONFIRM.parse(query.data)
     pending = context.user_data.get(PENDING_KEY) if context.user_data is not None else None
-    if len(parts) != 3 or pending is None or parts[2] != pending["nonce"]:
+    if pressed is None or pending is None or pressed.args != (pending["nonce"],):
         await query.answer(_("This button is no longer valid. Send /peran again."), show_alert=True)
         await drop_keyboard(query.message)
         return
     assert context.user_data is not None
     del context.user_data[PENDING_KEY]
     await query.answer()
-    if parts[1] != "ok":
+    if pressed.action != "ok":
         await query.edit_message_text(_("Cancelled. No role was changed."))
         return
     subject = await people.by_id(session=context.session, person_id=pending["person_id"])

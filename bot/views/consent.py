@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n, notice
+from bot.callbacks import Codec
 from bot.config import Settings
 from bot.services.consent import Recipient
 
-PREFIX = "pdp"
+# "pdp:<yes|stop>:<person id>:<locale>:<notice version>", the layout from before the codec.
+NOTICE = Codec("pdp")
 AGREE, STOP = "yes", "stop"
 
 
@@ -27,10 +29,13 @@ class Pressed:
 
 def parse_button(data: str | None) -> Pressed | None:
     """The notice button behind DATA, or None for data we did not make."""
-    parts = (data or "").split(":")
-    if len(parts) != 5 or parts[0] != PREFIX or parts[1] not in (AGREE, STOP) or not parts[2].isdecimal():
+    pressed = NOTICE.parse(data)
+    if pressed is None or pressed.action not in (AGREE, STOP) or len(pressed.args) != 3:
         return None
-    return Pressed(action=parts[1], person_id=int(parts[2]), locale=parts[3], version=parts[4])
+    person_id, locale, version = pressed.args
+    if not person_id.isdecimal():
+        return None
+    return Pressed(action=pressed.action, person_id=int(person_id), locale=locale, version=version)
 
 
 def changed_notice(settings: Settings, recipient: Recipient) -> tuple[str, InlineKeyboardMarkup]:
@@ -56,8 +61,8 @@ def changed_notice(settings: Settings, recipient: Recipient) -> tuple[str, Inlin
             ).format(guardian=html.escape(recipient.guardian_name))
         )
     # The button names the text it sits under, so that agreeing records exactly what was shown.
-    data = f"{PREFIX}:{{action}}:{recipient.person_id}:{locale}:{notice.current_version(settings, locale)}"
-    buttons = [InlineKeyboardButton(_("Agree"), callback_data=data.format(action=AGREE))]
+    shown = (recipient.person_id, locale, notice.current_version(settings, locale))
+    buttons = [InlineKeyboardButton(_("Agree"), callback_data=NOTICE.data(AGREE, *shown))]
     if recipient.receives_messages:
-        buttons.append(InlineKeyboardButton(_("Stop receiving messages"), callback_data=data.format(action=STOP)))
+        buttons.append(InlineKeyboardButton(_("Stop receiving messages"), callback_data=NOTICE.data(STOP, *shown)))
     return "\n\n".join(parts), InlineKeyboardMarkup([buttons])

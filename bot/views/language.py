@@ -5,18 +5,22 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n
+from bot.callbacks import Codec
 
-PREFIX = "bahasa"
+# "bahasa:<locale>": the locale is the action (the layout from before the codec, so old buttons still work).
+LANGUAGE = Codec("bahasa")
 
 
 def button_data(locale: str) -> str:
-    return f"{PREFIX}:{locale}"
+    return LANGUAGE.data(locale)
 
 
 def parse_button(data: str | None) -> str | None:
     """The locale a /bahasa button asks for, or None for data we did not make."""
-    prefix, _sep, locale = (data or "").partition(":")
-    return locale if prefix == PREFIX and locale in i18n.AVAILABLE_LOCALES else None
+    pressed = LANGUAGE.parse(data)
+    if pressed is None or pressed.args or pressed.action not in i18n.AVAILABLE_LOCALES:
+        return None
+    return pressed.action
 
 
 def keyboard(current: str) -> InlineKeyboardMarkup:
