@@ -44,7 +44,8 @@ METADATA_START = "{#---"
 METADATA_END = "---#}"
 TEMPLATE_SUFFIX = ".html"
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_-]+\.html$")
-TEMPLATE_NAME_MAX = 64  # models.Broadcast.template
+# Buttons carry a template's name (bot/callbacks.py allows 40 characters an argument): at most 40 before ".html".
+TEMPLATE_NAME_MAX = 45
 
 ValueType: TypeAlias = Literal["text", "date", "time", "datetime", "number"]
 VALUE_TYPES: tuple[str, ...] = get_args(ValueType)

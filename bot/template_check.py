@@ -17,6 +17,7 @@ from bot.catalog import (
     SAMPLE_ELECTION_DATE,
     SAMPLE_FIGURES,
     TEMPLATE_NAME,
+    TEMPLATE_NAME_MAX,
     TEMPLATE_SUFFIX,
     TemplateInfo,
     Value,
@@ -134,6 +135,8 @@ def _check_all(templates_dir: Path) -> tuple[int, list[str]]:
 def _check_file(renderer: Renderer, path: Path, locale: str, indonesian: dict[str, TemplateInfo]) -> list[str]:
     if not TEMPLATE_NAME.match(path.name):
         return ["a template name must be lower-case letters, digits, '_' and '-', ending in .html"]
+    if len(path.name) > TEMPLATE_NAME_MAX:
+        return [f"a template name may have at most {TEMPLATE_NAME_MAX - len(TEMPLATE_SUFFIX)} characters before .html"]
     info, problems = read_template_info(path, path.name, locale)
     try:
         ast = renderer.env.parse(path.read_text(encoding="utf-8"))

@@ -439,3 +439,13 @@ def test_validator_agrees_with_the_fake_telegram(html: str) -> None:
     except telegram_html.TelegramHtmlError:
         found = None
     assert found == expected
+
+
+def test_a_template_name_too_long_for_a_button_is_a_problem_and_never_offered(tmp_path: Path) -> None:
+    (tmp_path / "id").mkdir()
+    source = (TEMPLATES / "id" / "terima_kasih.html").read_text(encoding="utf-8")
+    (tmp_path / "id" / "terima_kasih.html").write_text(source, encoding="utf-8")
+    long_name = "t" * 41 + ".html"
+    (tmp_path / "id" / long_name).write_text(source, encoding="utf-8")
+    assert check_templates(tmp_path) == [f"id/{long_name}: a template name may have at most 40 characters before .html"]
+    assert [info.name for info in load_catalog(tmp_path)] == ["terima_kasih.html"]
