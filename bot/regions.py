@@ -194,3 +194,30 @@ def find(query: str, *, within: list[str | None], level: int | None = None, limi
     regions = list(found.values())[:limit]
     exact = sorted((r for r in regions if named_exactly(r, query)), key=lambda r: (r.level, r.code))
     return Found(exact=exact, partial=[r for r in regions if r not in exact])
+
+
+DESA = 4
+
+
+def codes_within(scopes: tuple[str, ...] | list[str], level: int) -> tuple[str, ...]:
+    """Every region code at LEVEL inside any of SCOPES (none: all of Indonesia), in code order, without repeats.
+    A scope below LEVEL (a desa when kecamatan are asked for) contributes nothing."""
+    if not scopes:
+        return _codes_below("", level)
+    found: dict[str, None] = {}
+    for scope in sorted(set(scopes)):
+        found.update(dict.fromkeys(_codes_below(scope, level)))
+    return tuple(sorted(found))
+
+
+@functools.lru_cache(maxsize=256)
+def _codes_below(code: str, level: int) -> tuple[str, ...]:
+    depth = len(code.split(".")) if code else 0
+    if depth == level:
+        return (code,) if get(code) is not None else ()
+    if depth > level:
+        return ()
+    parents = [code]
+    for _depth in range(depth, level):
+        parents = [item.code for parent in parents for item in wilayah.list_wilayah(parent or None)]
+    return tuple(parents)

@@ -17,7 +17,18 @@ from telegram.ext import (
 
 from bot.commands import command
 from bot.delivery.status import CONTROL
-from bot.handlers import broadcast, common, consent, errors, invitations, language, profile, registration, roles
+from bot.handlers import (
+    broadcast,
+    common,
+    consent,
+    errors,
+    invitations,
+    language,
+    profile,
+    registration,
+    reports,
+    roles,
+)
 from bot.views import consent as consent_views
 from bot.views import language as language_views
 
@@ -44,6 +55,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("siaran").names, broadcast.broadcast_command, filters=NEW))
     app.add_handler(CommandHandler(command("status").names, broadcast.status_command, filters=NEW))
     app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
+    app.add_handler(CommandHandler(command("laporan").names, reports.report_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
