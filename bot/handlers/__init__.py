@@ -17,7 +17,18 @@ from telegram.ext import (
 
 from bot.commands import command
 from bot.delivery.status import CONTROL_PREFIX
-from bot.handlers import broadcast, common, consent, errors, invitations, language, profile, registration, roles
+from bot.handlers import (
+    broadcast,
+    common,
+    consent,
+    errors,
+    invitations,
+    language,
+    profile,
+    registration,
+    replies,
+    roles,
+)
 from bot.views import consent as consent_views
 from bot.views import language as language_views
 
@@ -45,6 +56,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("status").names, broadcast.status_command, filters=NEW))
     app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
+    app.add_handler(CommandHandler(command("balasan").names, replies.replies_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
@@ -56,10 +68,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=rf"^{language_views.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in
-    # progress (registration, a profile edit), if any.
+    # progress (registration, a profile edit, an organizer's answer to a reply), if any; what is left of a
+    # registered figure's text and media is a reply for the officers (bot/handlers/replies.py).
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.CONTACT, registration.on_contact))
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.TEXT, common.plain_text))
