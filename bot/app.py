@@ -20,7 +20,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, commit_before_network_call, current_session, update_failed
-from bot.delivery import BroadcastBot, DeliveryEngine, changed_notice
+from bot.delivery import BroadcastBot, DeliveryEngine, changed_notice, reply_digest
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
@@ -122,6 +122,13 @@ def build_application(
             changed_notice.announce_changed_notice,
             interval=changed_notice.NOTICE_INTERVAL_SECONDS,
             first=changed_notice.NOTICE_FIRST_SECONDS,
+        )
+        # Every minute: organizers and admins with new replies in their scope are told, each at most once every
+        # 15 minutes (bot/delivery/reply_digest.py).
+        app.job_queue.run_repeating(
+            reply_digest.digest_job,
+            interval=reply_digest.DIGEST_JOB_SECONDS,
+            first=reply_digest.DIGEST_FIRST_SECONDS,
         )
     return app
 

@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("siaran", ("broadcast",), Role.ORGANIZER, N_("Send a socialization message to figures")),
     Command("status", (), Role.ORGANIZER, N_("Recent broadcasts and their progress")),
     Command("templat", ("templates",), Role.ORGANIZER, N_("Message templates and their previews")),
+    Command("balasan", ("replies",), Role.ORGANIZER, N_("Read and answer the figures' replies")),
     Command("laporan", ("report",), Role.ORGANIZER, N_("Report: figures, commitments and reach in your region")),
     Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),

@@ -237,6 +237,11 @@ def bundled_templates_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
+class RepliesSettings(_Section):
+    # Messages a figure may send the officers in one day (in locale.timezone); beyond it they are not stored.
+    per_figure_per_day: int = Field(default=20, ge=1, le=1000)
+
+
 class TemplatesSettings(_Section):
     # Unset: the templates that ship with Rangkul, wherever it is installed.
     dir: Path = Field(default_factory=bundled_templates_dir)
@@ -263,6 +268,7 @@ class Settings(_Section):
     webhook: WebhookSettings = WebhookSettings()
     registration: RegistrationSettings = RegistrationSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
+    replies: RepliesSettings = RepliesSettings()
     templates: TemplatesSettings = TemplatesSettings()
     logging: LoggingSettings = LoggingSettings()
     # Where the settings came from, for error messages and relative paths.

@@ -51,7 +51,9 @@ async def test_unknown_command_text_and_media_get_a_hint(harness: Harness) -> No
     assert "/bantuan" in text.shown
     media_replies = harness.fake.sent_texts(5)[2:]
     assert len(media_replies) == 3
-    assert all("hanya dapat membaca pesan teks" in reply for reply in media_replies)
+    # Someone not registered: their text and media reach no officer, and they are told to register first.
+    assert "/daftar" in text.shown and "Bawaslu" in text.shown
+    assert all("/daftar" in reply and "Bawaslu" in reply for reply in media_replies)
 
 
 async def test_edited_command_is_not_acted_on_again(harness: Harness) -> None:

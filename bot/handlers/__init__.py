@@ -26,6 +26,7 @@ from bot.handlers import (
     language,
     profile,
     registration,
+    replies,
     reports,
     roles,
 )
@@ -57,6 +58,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
     app.add_handler(CommandHandler(command("laporan").names, reports.report_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
+    app.add_handler(CommandHandler(command("balasan").names, replies.replies_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     # Buttons, each feature's by its codec (bot/callbacks.py).
@@ -69,10 +71,12 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=broadcast.TEMPLATES.pattern))
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=CONTROL.pattern))
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=language_views.LANGUAGE.pattern))
+    app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in
-    # progress (registration, a profile edit), if any.
+    # progress (registration, a profile edit, an organizer's answer to a reply), if any; what is left of a
+    # registered figure's text and media is a reply for the officers (bot/handlers/replies.py).
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.COMMAND, common.unknown_command))
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.CONTACT, registration.on_contact))
     app.add_handler(MessageHandler(NEW & PRIVATE & filters.TEXT, common.plain_text))

@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
 from bot.handlers import errors
 from bot.handlers import registration as registration_handlers
+from bot.handlers import replies as replies_handlers
 from bot.handlers.access import guarded, private_chat_button
 from bot.handlers.limits import listed
 from bot.services import figures, people, registration, roles
@@ -180,8 +181,13 @@ async def cancel(update: Update, context: Context) -> None:
 
 
 async def _answers_conversation(update: Update, context: Context) -> bool:
-    """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer)."""
-    return await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context)
+    """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer, an
+    organizer's answer to a reply)."""
+    return (
+        await registration_handlers.on_text(update, context)
+        or await broadcast_handlers.on_text(update, context)
+        or await replies_handlers.on_text(update, context)
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:
@@ -195,28 +201,16 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 async def plain_text(update: Update, context: Context) -> None:
-    """Free text: an answer to a conversation in progress, or a hint."""
+    """Free text: an answer to a conversation in progress, or a figure's reply for the officers."""
     if await _answers_conversation(update, context):
         return
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context._(
-                "Thank you for your message. No officer reads this chat: Rangkul only understands its commands "
-                "(type /bantuan to see them). To report a suspected election violation, please contact Bawaslu "
-                "of your kabupaten/kota, the Panwaslu Kecamatan or the Panwaslu Kelurahan/Desa."
-            )
-        )
+    await replies_handlers.on_free_message(update, context)
 
 
 async def unsupported_message(update: Update, context: Context) -> None:
-    """Stickers, photos, voice notes and the like."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context._(
-                "Sorry, we can only read text messages. Please write your message as text, or type /bantuan to "
-                "see what you can do here."
-            )
-        )
+    """Photos, voice notes, videos, documents, stickers and the like: a figure's reply for the officers, kept
+    by Telegram file id (never downloaded)."""
+    await replies_handlers.on_free_message(update, context)
 
 
 async def edited_message(update: Update, context: Context) -> None:

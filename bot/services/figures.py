@@ -11,7 +11,7 @@ from sqlmodel import and_, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
-from bot.services import audit
+from bot.services import audit, replies
 from bot.services.registration import figure_of
 from models import Broadcast, ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
 
@@ -103,6 +103,19 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         "registered_at": figure.registered_at.isoformat(),
         "updated_at": figure.updated_at.isoformat(),
     }
+    data["replies"] = [
+        {
+            "received_at": reply.received_at.isoformat(),
+            "kind": reply.kind,
+            "text": reply.text,
+            "file_id": reply.file_id,
+            "answers_broadcast": reply.broadcast_id,
+            "read_at": reply.read_at.isoformat() if reply.read_at else None,
+            "answer": reply.answer_text,
+            "answered_at": reply.answered_at.isoformat() if reply.answered_at else None,
+        }
+        for reply in await replies.of_figure(session=session, figure=figure)
+    ]
     return data
 
 
@@ -146,6 +159,8 @@ async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.
             setattr(figure, field, _day(getattr(figure, field), tz))
         figure.deleted_at = _day(utcnow(), tz)
         session.add(figure)
+        # What they wrote to the officers (and the answers) is personal data too.
+        await replies.delete_of_figure(session=session, figure=figure)
     await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
     await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
     if person.telegram_id is not None:

@@ -1,0 +1,206 @@
+"""Figures' replies: what a figure writes outside a conversation is stored and acknowledged; organizers read
+and answer them with /balasan. Every press checks role and scope again on the server."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.error import Forbidden, TelegramError
+
+from bot import i18n
+from bot.context import Context
+from bot.handlers.access import guarded
+from bot.logs import telegram_ref
+from bot.services import conversations, figures, replies
+from bot.services.replies import Incoming
+from bot.views import replies as views
+from models import ConversationState, Person, ReplyKind, Role
+
+logger = logging.getLogger(__name__)
+FLOW = "reply_answer"
+PATTERN = views.REPLIES.pattern
+
+
+def incoming(message: Message) -> Incoming:
+    """What MESSAGE carries, as a reply: its kind, text (or caption) and the file id of its media."""
+    kind, file_id = ReplyKind.TEXT, None
+    if message.photo:
+        kind, file_id = ReplyKind.PHOTO, message.photo[-1].file_id
+    elif sound := message.voice or message.audio:
+        kind, file_id = ReplyKind.VOICE, sound.file_id
+    elif moving := message.video or message.video_note or message.animation:
+        kind, file_id = ReplyKind.VIDEO, moving.file_id
+    elif message.document:
+        kind, file_id = ReplyKind.DOCUMENT, message.document.file_id
+    elif message.text is None:
+        kind, file_id = ReplyKind.OTHER, message.sticker.file_id if message.sticker else None
+    reply_to = message.reply_to_message
+    return Incoming(
+        kind=kind,
+        text=message.text if message.text is not None else message.caption,
+        file_id=file_id,
+        telegram_message_id=message.message_id,
+        reply_to_message_id=reply_to.message_id if reply_to is not None else None,
+    )
+
+
+async def on_free_message(update: Update, context: Context) -> None:
+    """A message outside any conversation: a registered figure's is stored for the officers (up to the daily
+    cap) and acknowledged; anyone else is told how to reach an officer."""
+    _ = context._
+    message = update.effective_message
+    if message is None or context.person is None:
+        return
+    figure = context.figure
+    if figure is None or figure.deleted_at is not None:
+        if context.authority.at_least(Role.ORGANIZER):
+            await message.reply_text(
+                _("We do not know what to do with this message. Type /bantuan to see the commands you can use.")
+            )
+        else:
+            await message.reply_text(views.not_registered(_))
+        return
+    received = incoming(message)
+    if received.kind is ReplyKind.OTHER and received.file_id is None and not received.text:
+        # A location, a poll, a service message…: nothing an officer could read later.
+        await message.reply_text(views.cannot_pass_on(_))
+        return
+    per_day = context.settings.replies.per_figure_per_day
+    stored = await replies.store(
+        session=context.session, figure=figure, incoming=received, per_day=per_day, tz=context.settings.tz
+    )
+    if stored is None:
+        await message.reply_text(views.over_cap(per_day, _, context.locale))
+    else:
+        await message.reply_text(views.acknowledged(_))
+
+
+@guarded(Role.ORGANIZER)
+async def replies_command(update: Update, context: Context) -> None:
+    """/balasan: the unread replies in the caller's scope, newest first."""
+    message = update.effective_message
+    assert message is not None
+    text, markup = await _page(context, 0)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def _page(context: Context, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    found = await replies.unread_page(session=context.session, authority=context.authority, page=page)
+    settings = context.settings
+    return views.page_view(found, settings.templates.dir, settings.tz, context.locale, context._)
+
+
+@guarded(Role.ORGANIZER)
+async def on_button(update: Update, context: Context) -> None:
+    """A /balasan button: page, mark read or answer; the reply must be in the presser's scope now."""
+    _ = context._
+    query = update.callback_query
+    assert query is not None and context.person is not None and update.effective_chat is not None
+    pressed = views.REPLIES.parse(query.data)
+    number = pressed.arg(1 if pressed.action == "read" else 0) if pressed else ""
+    if pressed is None or pressed.action not in ("page", "read", "answer") or not number.isdigit():
+        await query.answer(
+            _("This button is no longer valid. Type /balasan to see the replies again."), show_alert=True
+        )
+        return
+    if pressed.action == "page":
+        await query.answer()
+        await _redraw(query.message, context, int(number), update.effective_chat.id)
+        return
+    reply_id = pressed.arg(0)
+    if (
+        not reply_id.isdigit()
+        or await replies.in_scope(session=context.session, authority=context.authority, reply_id=int(reply_id)) is None
+    ):
+        await query.answer(
+            _("Sorry, this reply is not in your region or no longer exists. Type /balasan to see the replies."),
+            show_alert=True,
+        )
+        return
+    if pressed.action == "read":
+        await replies.mark_read(
+            session=context.session, authority=context.authority, actor=context.person, reply_id=int(reply_id)
+        )
+        await query.answer(_("Marked as read."))
+        await _redraw(query.message, context, int(number), update.effective_chat.id)
+        return
+    await _start_answer(update, context, int(reply_id))
+
+
+async def _redraw(message: object, context: Context, page: int, chat_id: int) -> None:
+    text, markup = await _page(context, page)
+    if isinstance(message, Message) and message.from_user is not None and message.from_user.is_bot:
+        with contextlib.suppress(TelegramError):
+            await message.edit_text(text, reply_markup=markup)
+            return
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+async def _start_answer(update: Update, context: Context, reply_id: int) -> None:
+    query = update.callback_query
+    assert query is not None and context.person is not None and context.person.id is not None
+    item = await replies.in_scope(session=context.session, authority=context.authority, reply_id=reply_id)
+    assert item is not None
+    await query.answer()
+    await conversations.cancel(session=context.session, person=context.person)
+    context.session.add(
+        ConversationState(
+            person_id=context.person.id,
+            flow=FLOW,
+            step="text",
+            version=conversations.new_version(),
+            data={"reply_id": reply_id},
+        )
+    )
+    await context.session.flush()
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, views.answer_prompt(item, context._))
+
+
+async def on_text(update: Update, context: Context) -> bool:
+    """The organizer's typed answer to a reply; False when no answer is being written."""
+    _ = context._
+    message = update.effective_message
+    if context.person is None or message is None or message.text is None:
+        return False
+    state = await conversations.current(
+        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
+    )
+    if state is None or state.flow != FLOW:
+        return False
+    await conversations.cancel(session=context.session, person=context.person)
+    reply_id = state.data.get("reply_id")
+    item = (
+        await replies.in_scope(session=context.session, authority=context.authority, reply_id=int(reply_id))
+        if context.authority.at_least(Role.ORGANIZER) and isinstance(reply_id, int)
+        else None
+    )
+    figure_person = await context.session.get(Person, item.figure.person_id) if item and item.figure.person_id else None
+    if item is None or figure_person is None or figure_person.telegram_id is None:
+        await message.reply_text(
+            _("Sorry, this reply is no longer in your region or its sender deleted their data. Nothing was sent.")
+        )
+        return True
+    answer = message.text.strip()[:3500]
+    figure_locale = i18n.chosen_locale(figure_person.locale, context.settings.locale.default)
+    text = views.answer_to_figure(
+        answer, context.settings.privacy.controller_name, item.reply.text, i18n.gettext_for(figure_locale)
+    )
+    try:
+        await context.bot.send_message(figure_person.telegram_id, text)
+    except TelegramError as exc:
+        logger.warning("could not send an answer to %s: %s", telegram_ref(figure_person.telegram_id), exc)
+        if isinstance(exc, Forbidden):
+            await figures.mark_unreachable(session=context.session, person=figure_person)
+        await message.reply_text(
+            _(
+                "Sorry, your answer could not be delivered: the figure may have blocked Rangkul. Nothing was "
+                "stored; press ✍️ in /balasan to try again later."
+            )
+        )
+        return True
+    await replies.save_answer(session=context.session, reply=item.reply, actor=context.person, text=answer)
+    await message.reply_text(views.answer_sent(_))
+    return True
