@@ -76,8 +76,9 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
             "the community (optional); for anyone under 18, also the name of the parent or guardian who agrees. "
             "From Telegram: your Telegram id, username and name, the language of your Telegram app and the "
             "language you chose, and when you last used Rangkul (last activity). Also: the invitation link you "
-            "registered through, whether each of our messages reached you (delivery outcomes), and when you agreed "
-            "to which version of this notice."
+            "registered through, whether each of our messages reached you (delivery outcomes), the messages you send "
+            "us and our officers' answers, the commitments you make with the buttons under our messages, and when "
+            "you agreed to which version of this notice."
         ),
         _(
             "<b>Why:</b> to send you official information about the election and invite the community to take "
@@ -95,8 +96,8 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
         _(
             "<b>How long:</b> until {retention}; then it is deleted. With /berhenti the messages stop, but your data "
             "stays until you delete it with /hapusdata or until {retention}. /hapusdata erases at once your name, "
-            "mobile number, organization, guardian's name, the invitation link you registered through and your "
-            "Telegram account details; what remains is only "
+            "mobile number, organization, guardian's name, the invitation link you registered through, the messages "
+            "you sent us and your Telegram account details; what remains is only "
             "anonymous, for reports: category, age bracket, kecamatan (not desa) and dates without the time of "
             "day, from which nobody can be singled out."
         ).format(retention=retention_text),

@@ -88,6 +88,8 @@ async def test_the_notice_names_every_item_and_matches_berhenti_and_hapusdata(
         "aktivitas terakhir",
         "tautan undangan",
         "hasil pengiriman",
+        "pesan yang Anda kirimkan kepada kami beserta jawaban petugas",
+        "komitmen yang Anda buat",
         "sampai desa/kelurahan",
         "nama orang tua atau wali",
         # retention, and what /berhenti and /hapusdata do
@@ -108,7 +110,7 @@ async def test_the_notice_names_every_item_and_matches_berhenti_and_hapusdata(
     [delete] = await harness.send(200, "/hapusdata")
     for kept in (
         "nama, nomor HP, organisasi, nama wali, tautan undangan yang Anda gunakan untuk mendaftar, "
-        "dan data akun Telegram",
+        "pesan yang Anda kirimkan kepada kami, dan data akun Telegram",
         "kecamatan (bukan desa)",
     ):
         assert kept in delete.shown

@@ -126,8 +126,8 @@ async def delete_command(update: Update, context: Context) -> None:
     await update.effective_message.reply_text(
         _(
             "You are about to delete your personal data from Rangkul: your name, mobile number, organization, "
-            "guardian's name, the invitation link you registered through and your Telegram account details (id, "
-            "username, name, language). Only anonymous "
+            "guardian's name, the invitation link you registered through, the messages you sent us and your "
+            "Telegram account details (id, username, name, language). Only anonymous "
             "figures remain, for reports: category, age bracket, kecamatan (not desa) and dates without the time "
             "of day, from which nobody can be singled out. This cannot be undone.\n\nDo you want to continue?"
         ),
