@@ -16,8 +16,20 @@ from telegram.ext import (
 )
 
 from bot.commands import command
+from bot.commitments import COMMITMENT
 from bot.delivery.status import CONTROL_PREFIX
-from bot.handlers import broadcast, common, consent, errors, invitations, language, profile, registration, roles
+from bot.handlers import (
+    broadcast,
+    commitments,
+    common,
+    consent,
+    errors,
+    invitations,
+    language,
+    profile,
+    registration,
+    roles,
+)
 from bot.views import consent as consent_views
 from bot.views import language as language_views
 
@@ -47,6 +59,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
+    app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=rf"^{roles.CALLBACK_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=rf"^{registration.PREFIX}:"))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=rf"^{registration.PROFILE_PREFIX}:"))
@@ -56,6 +69,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=rf"^{broadcast.TEMPLATE_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=rf"^{CONTROL_PREFIX}:"))
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=rf"^{language_views.PREFIX}:"))
+    app.add_handler(CallbackQueryHandler(commitments.on_button, pattern=COMMITMENT.pattern))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

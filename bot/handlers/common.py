@@ -12,6 +12,7 @@ from bot import i18n, menus
 from bot.commands import commands_for
 from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
+from bot.handlers import commitments as commitment_handlers
 from bot.handlers import errors
 from bot.handlers import registration as registration_handlers
 from bot.handlers.access import guarded, private_chat_button
@@ -181,7 +182,11 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def _answers_conversation(update: Update, context: Context) -> bool:
     """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer)."""
-    return await registration_handlers.on_text(update, context) or await broadcast_handlers.on_text(update, context)
+    return (
+        await registration_handlers.on_text(update, context)
+        or await broadcast_handlers.on_text(update, context)
+        or await commitment_handlers.on_text(update, context)
+    )
 
 
 async def unknown_command(update: Update, context: Context) -> None:
