@@ -11,6 +11,9 @@ A template is one Jinja2 file in templates/<locale>/ that starts with its metada
     example = "Aula KPU Kota Banjarmasin"
     ---#}
 
+`commitments = ["tps", "ajak"]` (before any [values] table) lists the commitment buttons the message carries
+(bot/commitments.py); an unknown kind is left out and reported by `rangkul templates check`.
+
 Unknown top-level keys are kept in TemplateInfo.extra. The variables every template may use are listed in
 CONTEXT_VARIABLES; template_context() builds them with realistic data, and bot.template_check renders every
 template with several sample figures and countdown cases to find what would fail before a broadcast does.
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias, cast, get_args
 from zoneinfo import ZoneInfo
 
-from bot import i18n, regions
+from bot import commitments, i18n, regions
 from bot.config import ElectionKind
 from bot.render import WITA, timezone_for_region
 
@@ -153,6 +156,8 @@ class TemplateInfo:
     version: str
     path: Path
     extra: dict[str, Any] = field(default_factory=dict)
+    # The commitment buttons the message carries (bot.commitments kinds, in order): `commitments = [...]`.
+    commitments: tuple[str, ...] = ()
 
 
 class MetadataError(ValueError):
@@ -238,6 +243,7 @@ def read_template_info(path: Path, name: str, locale: str) -> tuple[TemplateInfo
     title = table.pop("title", None)
     description = table.pop("description", "")
     raw_values = table.pop("values", {})
+    kinds, kind_problems = commitments.parse_kinds(table.pop(commitments.METADATA_KEY, None))
     if not isinstance(title, str) or not title.strip():
         fatal.append("the metadata needs a title")
     if not isinstance(description, str):
@@ -245,7 +251,7 @@ def read_template_info(path: Path, name: str, locale: str) -> tuple[TemplateInfo
     if not isinstance(raw_values, dict):
         return None, [*fatal, "values must be tables: [values.<key>]"]
     specs: list[ValueSpec] = []
-    notes: list[str] = []
+    notes: list[str] = list(kind_problems)
     for key, raw in raw_values.items():
         spec, spec_problems = _value_spec(key, raw)
         notes.extend(spec_problems)
@@ -264,6 +270,7 @@ def read_template_info(path: Path, name: str, locale: str) -> tuple[TemplateInfo
         version=version,
         path=path,
         extra=table,
+        commitments=kinds,
     )
     return info, notes
 

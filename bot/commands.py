@@ -32,6 +32,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("lanjut", ("resume",), Role.FIGURE, N_("Receive messages again")),
     Command("dataku", ("mydata",), Role.FIGURE, N_("Download your data")),
     Command("hapusdata", ("deletedata",), Role.FIGURE, N_("Delete your data")),
+    Command("komitmen", ("commitments",), Role.FIGURE, N_("Your commitments: coming to the TPS, inviting others…")),
     Command("bahasa", ("language",), Role.FIGURE, N_("Choose the language: Bahasa Indonesia or English")),
     Command("bantuan", ("help",), Role.FIGURE, N_("Commands you can use")),
     Command("batal", ("cancel",), Role.FIGURE, N_("Cancel what is in progress")),

@@ -153,6 +153,12 @@ def _check_file(renderer: Renderer, path: Path, locale: str, indonesian: dict[st
         keys, expected = [s.key for s in info.values], [s.key for s in indonesian[info.name].values]
         if keys != expected:
             problems.append(f"values {keys} differ from the Indonesian template's {expected}")
+        if info.commitments != indonesian[info.name].commitments:
+            # The buttons follow the Indonesian template's metadata (bot.delivery): a translation must agree.
+            problems.append(
+                f"commitments {list(info.commitments)} differ from the Indonesian template's "
+                f"{list(indonesian[info.name].commitments)}"
+            )
     problems.extend(_render_problems(renderer, info, sample_values(info)))
     return problems
 

@@ -53,6 +53,7 @@ async def test_bot_answers_start_and_sets_menus_then_stops_cleanly(
         "lanjut",
         "dataku",
         "hapusdata",
+        "komitmen",
         "bahasa",
         "bantuan",
         "batal",

@@ -15,14 +15,14 @@ import logging
 import math
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 
-from bot import catalog, db
+from bot import catalog, db, i18n
 from bot.config import Settings
 from bot.delivery import reporting
 from bot.delivery.outcomes import Outcomes
@@ -32,6 +32,7 @@ from bot.delivery.sending import BroadcastBot, ChatSpacing, send_one
 from bot.render import Renderer
 from bot.services import audit, broadcasts, deliveries, quiet
 from bot.services.deliveries import Outcome, Recipient
+from bot.views import commitments as commitment_views
 from models import Broadcast, BroadcastStatus, DeliveryStatus, utcnow
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,20 @@ class _Pass:
 
     template: str
     values: dict[str, Any]
+    broadcast_id: int
+    # The commitment buttons the template carries (bot/commitments.py), and their keyboard by language.
+    commitments: tuple[str, ...]
     paid: bool
     pacer: Pacer
     slots: asyncio.Semaphore
     now: dt.datetime
+    keyboards: dict[str, InlineKeyboardMarkup | None] = field(default_factory=dict)
+
+    def keyboard(self, locale: str) -> InlineKeyboardMarkup | None:
+        """The commitment buttons in LOCALE (made once a pass per language); None when the template has none."""
+        if locale not in self.keyboards:
+            self.keyboards[locale] = commitment_views.keyboard(self.broadcast_id, self.commitments, locale)
+        return self.keyboards[locale]
 
 
 class DeliveryEngine:
@@ -231,7 +242,7 @@ class DeliveryEngine:
         tasks: set[asyncio.Task[None]] = set()
         flushed = asyncio.Event()
         flusher = asyncio.create_task(self.outcomes.write_forever(flushed))
-        context = _Pass(info.name, values, paid, pacer, slots, utcnow())
+        context = _Pass(info.name, values, broadcast_id, info.commitments, paid, pacer, slots, utcnow())
         last_control = last_report = time.monotonic()
         state: BroadcastStatus | None = BroadcastStatus.RUNNING
         cursor = 0
@@ -377,6 +388,7 @@ class DeliveryEngine:
             pacer=context.pacer,
             spacing=self._spacing,
             max_attempts=self.settings.broadcast.max_attempts,
+            reply_markup=context.keyboard(i18n.chosen_locale(recipient.locale, self.settings.locale.default)),
         )
 
     async def _finish(self, broadcast_id: int) -> None:

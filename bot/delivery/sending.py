@@ -27,7 +27,7 @@ class BroadcastBot(Bot):
     at 1,000 messages per second; only the message id is needed.
     """
 
-    async def send_text(self, chat_id: int, text: str, *, paid: bool) -> int:
+    async def send_text(self, chat_id: int, text: str, *, paid: bool, reply_markup: object = None) -> int:
         data: dict[str, Any] = {
             "chat_id": chat_id,
             "text": text,
@@ -36,6 +36,8 @@ class BroadcastBot(Bot):
         }
         if paid:
             data["allow_paid_broadcast"] = True
+        if reply_markup is not None:
+            data["reply_markup"] = reply_markup
         result = await self._post("sendMessage", data)
         return int(result["message_id"])
 
@@ -69,16 +71,18 @@ async def send_one(
     pacer: Pacer,
     spacing: ChatSpacing,
     max_attempts: int,
+    reply_markup: object = None,
 ) -> Outcome:
     """Send TEXT to CHAT_ID, retrying only what provably did not reach Telegram or was refused with 429.
 
-    ATTEMPTS counts this one; the pacer has already let the first request out.
+    ATTEMPTS counts this one; the pacer has already let the first request out. REPLY_MARKUP: the buttons under
+    the message (commitments), if any.
     """
     backoff, throttled = 0.5, 0
     while True:
         await spacing.wait(chat_id)
         try:
-            message_id = await sender.send_text(chat_id, text, paid=paid)
+            message_id = await sender.send_text(chat_id, text, paid=paid, reply_markup=reply_markup)
             return Outcome(delivery_id, DeliveryStatus.SENT, attempts, message_id=message_id)
         except RetryAfter as exc:
             # Refused, so not delivered: wait as told, then the same delivery again.

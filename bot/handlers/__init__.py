@@ -16,9 +16,11 @@ from telegram.ext import (
 )
 
 from bot.commands import command
+from bot.commitments import COMMITMENT
 from bot.delivery.status import CONTROL
 from bot.handlers import (
     broadcast,
+    commitments,
     common,
     consent,
     errors,
@@ -61,6 +63,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("balasan").names, replies.replies_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
+    app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
     # Buttons, each feature's by its codec (bot/callbacks.py).
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=roles.CONFIRM.pattern))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=registration.REGISTRATION.pattern))
@@ -72,6 +75,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=CONTROL.pattern))
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=language_views.LANGUAGE.pattern))
     app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
+    app.add_handler(CallbackQueryHandler(commitments.on_button, pattern=COMMITMENT.pattern))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

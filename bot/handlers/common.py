@@ -12,6 +12,7 @@ from bot import i18n, menus
 from bot.commands import commands_for
 from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
+from bot.handlers import commitments as commitment_handlers
 from bot.handlers import errors
 from bot.handlers import registration as registration_handlers
 from bot.handlers import replies as replies_handlers
@@ -182,11 +183,12 @@ async def cancel(update: Update, context: Context) -> None:
 
 async def _answers_conversation(update: Update, context: Context) -> bool:
     """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer, an
-    organizer's answer to a reply)."""
+    organizer's answer to a reply, the number of people a figure will invite)."""
     return (
         await registration_handlers.on_text(update, context)
         or await broadcast_handlers.on_text(update, context)
         or await replies_handlers.on_text(update, context)
+        or await commitment_handlers.on_text(update, context)
     )
 
 

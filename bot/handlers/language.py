@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from bot import i18n, menus
 from bot.context import Context
-from bot.handlers import broadcast, registration
+from bot.handlers import broadcast, commitments, registration
 from bot.handlers.access import guarded
 from bot.handlers.limits import echo
 from bot.services import conversations, people
@@ -78,5 +78,7 @@ async def _ask_again(chat_id: int, context: Context) -> None:
         return
     if state.flow == broadcast.FLOW:
         await broadcast.ask_again(chat_id, state, context)
+    elif state.flow == commitments.FLOW:
+        await commitments.ask_again(chat_id, context, state)
     else:
         await registration.ask(context, chat_id, state)

@@ -1,0 +1,78 @@
+"""The commitments a figure can make with a tap under a broadcast message: the kinds, their labels, the invite
+ranges, and the `commitments = [...]` key of a template's metadata. Add a kind here (and to
+models.CommitmentKind) and every template may offer it.
+
+What a figure commits to is always about taking part: never a vote choice, a party or a candidate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.callbacks import Codec
+from bot.commands import N_
+from models import CommitmentKind
+
+# cm:c:<broadcast>:<kind> tap · cm:w:<broadcast>:<kind> withdraw (confirmed) · cm:k:<broadcast> keep ·
+# cm:n:<broadcast>:<range> how many people (after "ajak") · cm:a:<broadcast> change how many.
+COMMITMENT = Codec("cm")
+METADATA_KEY = "commitments"
+MAX_INVITE = 10_000  # a typed number of people to invite: 1 to this
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One kind of commitment: its label (an English msgid, translated where it is shown) and, for the invite,
+    that it asks how many people."""
+
+    kind: CommitmentKind
+    label: str
+    counted: bool = False
+
+
+KINDS: dict[str, Kind] = {
+    spec.kind.value: spec
+    for spec in (
+        Kind(CommitmentKind.VOTE, N_("I will come to the TPS to vote")),
+        Kind(CommitmentKind.INVITE, N_("I will invite … people"), counted=True),
+        Kind(CommitmentKind.NO_MONEY_POLITICS, N_("I refuse money politics")),
+        Kind(CommitmentKind.FIGHT_HOAXES, N_("I am ready to fight hoaxes")),
+        Kind(CommitmentKind.VOLUNTEER, N_("I am ready to be a democracy volunteer")),
+    )
+}
+# The label of the invite once the number is known ({count} people).
+INVITE_LABEL_COUNTED = N_("I will invite {count} people")
+INVITE_LABEL_MORE = N_("I will invite more than 25 people")
+
+# The follow-up choices after "ajak": button code → (label msgid, the count stored: the upper end of the range;
+# "more than 25" is stored as 26, the least it means).
+INVITE_RANGES: dict[str, tuple[str, int]] = {
+    "1-5": (N_("1–5 people"), 5),
+    "6-10": (N_("6–10 people"), 10),
+    "11-25": (N_("11–25 people"), 25),
+    "26+": (N_("more than 25"), 26),
+}
+MORE_THAN = 26
+
+
+def kind(value: str) -> Kind | None:
+    return KINDS.get(value)
+
+
+def parse_kinds(raw: object) -> tuple[tuple[str, ...], list[str]]:
+    """The kinds a template's `commitments` metadata declares, in its order, and the problems found (an unknown
+    or repeated kind is left out and reported; `rangkul templates check` prints the report)."""
+    if raw is None:
+        return (), []
+    if not isinstance(raw, list) or not all(isinstance(item, str) for item in raw):
+        return (), [f'{METADATA_KEY} must be a list of kinds, e.g. {METADATA_KEY} = ["tps", "ajak"]']
+    kinds: list[str] = []
+    problems: list[str] = []
+    for item in raw:
+        if item not in KINDS:
+            problems.append(f"{METADATA_KEY}: unknown kind {item!r} (use one of {', '.join(KINDS)})")
+        elif item in kinds:
+            problems.append(f"{METADATA_KEY}: {item!r} is listed twice")
+        else:
+            kinds.append(item)
+    return tuple(kinds), problems

@@ -1,0 +1,262 @@
+"""Commitment buttons under broadcast messages, the invite count (buttons or a typed number) and /komitmen.
+
+Every press is checked by bot.services.commitments against the database; nothing is kept in memory, so the
+buttons of a message sent before a restart work as well as new ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Message, Update
+from telegram.error import TelegramError
+
+from bot import catalog, commitments
+from bot.commitments import COMMITMENT
+from bot.context import Context
+from bot.handlers.access import guarded
+from bot.render import timezone_for_region
+from bot.services import commitments as service
+from bot.services import conversations
+from bot.services.commitments import Refusal, Tapped, Target
+from bot.views import commitments as views
+from models import CommitmentKind, ConversationState
+
+FLOW = "commitment"  # the short conversation that waits for a typed number of people to invite
+ARGS = {"c": 2, "w": 2, "k": 1, "a": 1, "n": 2}
+
+
+def _refusal_text(refusal: Refusal, context: Context) -> str:
+    _ = context._
+    if refusal is Refusal.NOT_REGISTERED:
+        return _(
+            "Sorry, only registered community figures can make a commitment. Type /daftar to register; after "
+            "that, the buttons under our next messages will work for you."
+        )
+    if refusal is Refusal.OPTED_OUT:
+        return _(
+            "You have stopped receiving messages from us, so we cannot record a commitment. Type /lanjut to "
+            "receive messages again, then tap the button again."
+        )
+    return _(
+        "Sorry, this button is not valid for you. Use the buttons under the messages we sent you, or type "
+        "/komitmen to see your commitments."
+    )
+
+
+@guarded()
+async def on_button(update: Update, context: Context) -> None:
+    query = update.callback_query
+    assert query is not None
+    _ = context._
+    pressed = COMMITMENT.parse(query.data)
+    if pressed is None or ARGS.get(pressed.action) != len(pressed.args):
+        await query.answer(_refusal_text(Refusal.MALFORMED, context), show_alert=True)
+        return
+    action = pressed.action
+    kind = pressed.arg(1) if action in ("c", "w") else None
+    if action == "n" and pressed.arg(1) not in commitments.INVITE_RANGES:
+        await query.answer(_refusal_text(Refusal.MALFORMED, context), show_alert=True)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    # What identify wrote (last seen) is committed now: the checks below only read, and SQLite's one write lock
+    # is then held for the tap's few statements alone, not for the whole press (1,000 taps at once queue for it).
+    await context.session.commit()
+    # The count question is a message of its own: only the buttons under the broadcast carry its message id.
+    target = await service.check_press(
+        session=context.session,
+        templates_dir=context.settings.templates.dir,
+        figure=context.figure,
+        broadcast_arg=pressed.arg(0),
+        kind=kind if action != "n" else None,
+        message_id=message.message_id if message is not None and action in ("c", "w", "k") else None,
+    )
+    if isinstance(target, Refusal):
+        await query.answer(_refusal_text(target, context), show_alert=True)
+        return
+    if action == "c":
+        assert kind is not None
+        await _tap(update, context, target, kind)
+    elif action == "w":
+        assert kind is not None
+        withdrawn = await service.withdraw(session=context.session, target=target, kind=kind)
+        if withdrawn and kind == CommitmentKind.INVITE:
+            await _end_count(context, target.broadcast_id)
+        await query.answer(
+            _("Withdrawn: {commitment}.").format(commitment=views.label(kind, context.locale))
+            if withdrawn
+            else _("This commitment was already withdrawn. Tap its button to make it again.")
+        )
+        await _show(context, target)
+    elif action == "k":
+        await query.answer(_("Your commitments stay as they are."))
+        await _show(context, target)
+    elif action == "a":
+        if CommitmentKind.INVITE not in await _held(context, target):
+            await query.answer(_("Tap “I will invite … people” under the message first."), show_alert=True)
+            return
+        await query.answer()
+        await _show(context, target)
+        await _ask_count(update, context, target)
+    else:
+        _label, count = commitments.INVITE_RANGES[pressed.arg(1)]
+        await _record_count(update, context, target, count, question=message)
+
+
+async def _tap(update: Update, context: Context, target: Target, kind: str) -> None:
+    query = update.callback_query
+    assert query is not None
+    _ = context._
+    outcome, commitment = await service.tap(session=context.session, target=target, kind=kind)
+    if outcome is Tapped.HELD:
+        await query.answer(_("You made this commitment. Do you want to withdraw it? Choose below."))
+        held = views.Held(commitment.invite_count)
+        await _edit_buttons(context, target, views.withdraw_keyboard(target.broadcast_id, kind, context.locale, held))
+        return
+    chosen = views.label(kind, context.locale, commitment.invite_count)
+    if outcome is Tapped.COMMITTED:
+        await query.answer(_("Noted: {commitment}. Thank you!").format(commitment=chosen))
+    else:
+        await query.answer(_("Already noted: {commitment}.").format(commitment=chosen))
+    await _show(context, target)
+    if outcome is Tapped.COMMITTED and kind == CommitmentKind.INVITE:
+        await _ask_count(update, context, target)
+
+
+async def _held(context: Context, target: Target) -> dict[str, views.Held]:
+    return await service.held(session=context.session, figure_id=target.figure_id, broadcast_id=target.broadcast_id)
+
+
+async def _show(context: Context, target: Target) -> None:
+    """The broadcast message's buttons as they now are, the chosen ones ticked."""
+    markup = views.keyboard(target.broadcast_id, target.kinds, context.locale, await _held(context, target))
+    await _edit_buttons(context, target, markup)
+
+
+async def _edit_buttons(context: Context, target: Target, markup: object) -> None:
+    if target.message_id is None or context.person is None or context.person.telegram_id is None:
+        return
+    # An unchanged keyboard ("message is not modified"), or a message too old to edit: the record stands.
+    with contextlib.suppress(TelegramError):
+        await context.bot.edit_message_reply_markup(
+            chat_id=context.person.telegram_id,
+            message_id=target.message_id,
+            reply_markup=markup,  # type: ignore[arg-type]
+        )
+
+
+async def _ask_count(update: Update, context: Context, target: Target) -> None:
+    """Ask how many people: range buttons, or a typed number (a short conversation, unless another one is under
+    way: then only the buttons)."""
+    assert context.person is not None and context.person.id is not None
+    state = await conversations.current(
+        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
+    )
+    if state is None:
+        context.session.add(
+            ConversationState(
+                person_id=context.person.id,
+                flow=FLOW,
+                step="count",
+                version=conversations.new_version(),
+                data={"broadcast_id": target.broadcast_id},
+            )
+        )
+    elif state.flow == FLOW:
+        state.data["broadcast_id"] = target.broadcast_id
+        conversations.mark_changed(state)
+        context.session.add(state)
+    await context.session.flush()
+    text, markup = views.count_question(target.broadcast_id, context.locale)
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+
+
+async def _end_count(context: Context, broadcast_id: int) -> None:
+    assert context.person is not None
+    state = await conversations.current(session=context.session, person=context.person)
+    if state is not None and state.flow == FLOW and state.data.get("broadcast_id") == broadcast_id:
+        await context.session.delete(state)
+        await context.session.flush()
+
+
+async def _record_count(
+    update: Update, context: Context, target: Target, count: int, *, question: Message | None
+) -> None:
+    _ = context._
+    recorded = await service.set_invite_count(session=context.session, target=target, count=count)
+    query = update.callback_query
+    if not recorded:
+        text = _("Tap “I will invite … people” under the message first, then give the number.")
+        if query is not None:
+            await query.answer(text, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+        await _end_count(context, target.broadcast_id)
+        return
+    await _end_count(context, target.broadcast_id)
+    done = views.count_recorded(count, context.locale)
+    if query is not None:
+        await query.answer(done)
+        if question is not None:
+            with contextlib.suppress(TelegramError):
+                await question.edit_text(done)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(done)
+    await _show(context, target)
+
+
+async def on_text(update: Update, context: Context) -> bool:
+    """A typed number of people to invite; False when no count question waits (not ours)."""
+    message = update.effective_message
+    if context.person is None or message is None or message.text is None:
+        return False
+    state = await conversations.current(
+        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
+    )
+    if state is None or state.flow != FLOW:
+        return False
+    count = service.parse_count(message.text)
+    if count is None:
+        await message.reply_text(views.bad_count(context.locale))
+        return True
+    target = await service.check_press(
+        session=context.session,
+        templates_dir=context.settings.templates.dir,
+        figure=context.figure,
+        broadcast_arg=str(state.data.get("broadcast_id", "")),
+        kind=CommitmentKind.INVITE,
+        message_id=None,
+    )
+    if isinstance(target, Refusal):
+        await context.session.delete(state)
+        await message.reply_text(_refusal_text(target, context))
+        return True
+    await _record_count(update, context, target, count, question=None)
+    return True
+
+
+async def ask_again(chat_id: int, context: Context, state: ConversationState) -> None:
+    """The count question again (e.g. in the language just chosen with /bahasa)."""
+    text, markup = views.count_question(int(state.data.get("broadcast_id", 0)), context.locale)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
+@guarded()
+async def my_commitments_command(update: Update, context: Context) -> None:
+    """/komitmen: the figure's own commitments (kind, number, since when, which message)."""
+    message = update.effective_message
+    assert message is not None
+    refusal = service.check_figure(context.figure)
+    if refusal is Refusal.NOT_REGISTERED:
+        await message.reply_text(context._("You are not registered as a community figure. Type /daftar to register."))
+        return
+    assert context.figure is not None and context.figure.id is not None
+    rows = await service.listed(session=context.session, figure_id=context.figure.id)
+    titles: dict[str, str] = {}
+    for row in rows:
+        if row.template not in titles:
+            info = catalog.get_template_info(context.settings.templates.dir, row.template, context.locale)
+            titles[row.template] = info.title if info is not None else row.template.removesuffix(".html")
+    tz = timezone_for_region(context.figure.region_code)
+    await message.reply_text(views.my_commitments(rows, context.locale, tz, titles))
