@@ -96,7 +96,7 @@ def build_application(
         token,
         base_url=settings.telegram.base_url,
         base_file_url=settings.telegram.base_file_url,
-        request=request or HTTPXRequest(connection_pool_size=REPLY_CONNECTIONS),
+        request=request or AiohttpRequest(connection_pool_size=REPLY_CONNECTIONS),
         get_updates_request=get_updates_request or HTTPXRequest(),
         defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
         # Groups get Telegram's 20 a minute, an overall ceiling only when reply_rate_per_second sets one, and a
