@@ -22,22 +22,23 @@ MAX_INVITE = 10_000  # a typed number of people to invite: 1 to this
 
 @dataclass(frozen=True, slots=True)
 class Kind:
-    """One kind of commitment: its label (an English msgid, translated where it is shown) and, for the invite,
-    that it asks how many people."""
+    """One kind of commitment: its button label and its short name in reports (English msgids, translated where
+    they are shown) and, for the invite, that it asks how many people."""
 
     kind: CommitmentKind
     label: str
+    short: str
     counted: bool = False
 
 
 KINDS: dict[str, Kind] = {
     spec.kind.value: spec
     for spec in (
-        Kind(CommitmentKind.VOTE, N_("I will come to the TPS to vote")),
-        Kind(CommitmentKind.INVITE, N_("I will invite … people"), counted=True),
-        Kind(CommitmentKind.NO_MONEY_POLITICS, N_("I refuse money politics")),
-        Kind(CommitmentKind.FIGHT_HOAXES, N_("I am ready to fight hoaxes")),
-        Kind(CommitmentKind.VOLUNTEER, N_("I am ready to be a democracy volunteer")),
+        Kind(CommitmentKind.VOTE, N_("I will come to the TPS to vote"), N_("coming to the TPS")),
+        Kind(CommitmentKind.INVITE, N_("I will invite … people"), N_("inviting others"), counted=True),
+        Kind(CommitmentKind.NO_MONEY_POLITICS, N_("I refuse money politics"), N_("refusing money politics")),
+        Kind(CommitmentKind.FIGHT_HOAXES, N_("I am ready to fight hoaxes"), N_("fighting hoaxes")),
+        Kind(CommitmentKind.VOLUNTEER, N_("I am ready to be a democracy volunteer"), N_("volunteering")),
     )
 }
 # The label of the invite once the number is known ({count} people).

@@ -13,8 +13,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot import i18n
 from bot.config import Settings
 from bot.render import Renderer
+from bot.services import conversations
 from bot.services.roles import Authority
-from models import Figure, Person, Role
+from models import ConversationState, Figure, Person, Role
 
 # The session of the update being processed; set in one place, RangkulApplication.process_update.
 current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("current_session")
@@ -81,3 +82,13 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
     def _(self, message: str) -> str:
         """Translate MESSAGE into the caller's language."""
         return i18n.gettext_for(self.locale)(message)
+
+    async def conversation(self, *flows: str) -> ConversationState | None:
+        """The caller's conversation in progress when it is one of FLOWS (one abandoned for longer than
+        privacy.conversation_expiry_hours is deleted and gives None)."""
+        if self.person is None:
+            return None
+        state = await conversations.current(
+            session=self.session, person=self.person, expire_after=self.settings.privacy.conversation_expiry
+        )
+        return state if state is not None and state.flow in flows else None

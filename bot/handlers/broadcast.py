@@ -289,12 +289,7 @@ def _move(state: ConversationState, step: str) -> None:
 
 
 async def _state(context: Context) -> ConversationState | None:
-    if context.person is None:
-        return None
-    state = await conversations.current(
-        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
-    )
-    return state if state is not None and state.flow == FLOW else None
+    return await context.conversation(FLOW)
 
 
 @guarded(Role.ORGANIZER)

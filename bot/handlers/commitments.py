@@ -209,12 +209,10 @@ async def _record_count(
 async def on_text(update: Update, context: Context) -> bool:
     """A typed number of people to invite; False when no count question waits (not ours)."""
     message = update.effective_message
-    if context.person is None or message is None or message.text is None:
+    if message is None or message.text is None:
         return False
-    state = await conversations.current(
-        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
-    )
-    if state is None or state.flow != FLOW:
+    state = await context.conversation(FLOW)
+    if state is None:
         return False
     count = service.parse_count(message.text)
     if count is None:

@@ -509,12 +509,7 @@ async def on_contact(update: Update, context: Context) -> None:
 
 async def _registration_state(context: Context) -> ConversationState | None:
     """The person's registration or profile edit in progress (not another kind of conversation)."""
-    if context.person is None:
-        return None
-    state = await conversations.current(
-        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
-    )
-    return state if state is not None and state.flow in (registration.REGISTER, registration.EDIT) else None
+    return await context.conversation(registration.REGISTER, registration.EDIT)
 
 
 async def cancel_conversation(context: Context) -> ConversationState | None:

@@ -163,12 +163,10 @@ async def on_text(update: Update, context: Context) -> bool:
     """The organizer's typed answer to a reply; False when no answer is being written."""
     _ = context._
     message = update.effective_message
-    if context.person is None or message is None or message.text is None:
+    if message is None or message.text is None:
         return False
-    state = await conversations.current(
-        session=context.session, person=context.person, expire_after=context.settings.privacy.conversation_expiry
-    )
-    if state is None or state.flow != FLOW:
+    state = await context.conversation(FLOW)
+    if state is None or context.person is None:
         return False
     await conversations.cancel(session=context.session, person=context.person)
     reply_id = state.data.get("reply_id")

@@ -6,7 +6,7 @@ import datetime as dt
 import html
 from pathlib import Path
 
-from bot import catalog, charts, i18n, regions
+from bot import catalog, charts, commitments, i18n, regions
 from bot.handlers.registration import category_label
 from bot.services.reports import MISSING_KECAMATAN, BroadcastStats, Report, Scope
 from models import CommitmentKind
@@ -22,14 +22,8 @@ def _n(value: float, locale: str) -> str:
 
 def kind_label(kind: str, _: i18n.Gettext) -> str:
     """A commitment kind as the report names it (short: it is repeated per broadcast and per region)."""
-    labels: dict[str, str] = {
-        CommitmentKind.VOTE: _("coming to the TPS"),
-        CommitmentKind.INVITE: _("inviting others"),
-        CommitmentKind.NO_MONEY_POLITICS: _("refusing money politics"),
-        CommitmentKind.FIGHT_HOAXES: _("fighting hoaxes"),
-        CommitmentKind.VOLUNTEER: _("volunteering"),
-    }
-    return labels.get(kind, kind)
+    spec = commitments.kind(kind)
+    return _(spec.short) if spec is not None else kind
 
 
 def level_heading(level: int, _: i18n.Gettext) -> str:
