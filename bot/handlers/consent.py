@@ -12,10 +12,10 @@ from bot.commands import command
 from bot.context import Context, update_failed
 from bot.delivery import changed_notice
 from bot.handlers.access import drop_keyboard, guarded
-from bot.handlers.profile import DELETE, STALE_PROFILE, stop_confirmation
 from bot.services import consent, conversations, figures, registration
 from bot.services.consent import Agreement
 from bot.views import consent as views
+from bot.views.profile import DELETE, STALE_PROFILE, stop_confirmation
 
 # After these the person is left alone: they are about their data or their messages (a confirmation to answer,
 # a stop just confirmed), and the notice would bury the answer. The next message tells them.
@@ -83,7 +83,8 @@ async def on_button(update: Update, context: Context) -> None:
             return
         await query.answer()
         await drop_keyboard(query.message)
-        await context.bot.send_message(chat_id, stop_confirmation(context))
+        stopped = stop_confirmation(context.settings.privacy.retention_until, context.locale)
+        await context.bot.send_message(chat_id, stopped)
         return
     outcome = await consent.agree(
         session=context.session,

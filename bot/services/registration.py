@@ -1,19 +1,18 @@
-"""Registration and profile edits as a state machine kept in the database: steps, validation, saving."""
+"""Registration and profile edits as a conversation kept in the database: start one, apply each answer (checked)
+to the current step, and end it by saving the figure. The steps' order lives in registration_steps, the writing of
+the figure in registration_save; neither builds any text (that is bot.views.registration's job)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
-from bot.services import audit
 from bot.services.conversations import cancel, mark_changed, new_version
 from bot.services.figure_input import (
     InputProblem,
@@ -23,41 +22,29 @@ from bot.services.figure_input import (
     normalize_contact_phone,
     normalize_phone,
 )
+
+# figure_of and Step are also read through this module by the callers that know the registration by it alone.
+from bot.services.registration_save import create_figure, figure_values, update_figure
+from bot.services.registration_save import figure_of as figure_of
+from bot.services.registration_steps import (
+    FIELDS,
+    REGION_STEPS,
+    first_step,
+    missing_step,
+    move,
+    next_step,
+    previous_step,
+    region_codes,
+    region_level,
+    region_parent,
+    region_path,
+)
+from bot.services.registration_steps import Step as Step
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, Person, utcnow
 
 REGISTER = "register"
 EDIT = "edit"
 SKIP_WORDS = {"lewati", "skip", "-"}
-
-
-class Step(enum.StrEnum):
-    CONSENT = "consent"
-    NAME = "name"
-    CATEGORY = "category"
-    AGE = "age"
-    GUARDIAN_NAME = "guardian_name"
-    GUARDIAN_CONFIRM = "guardian_confirm"
-    PROVINCE = "province"
-    REGENCY = "regency"
-    DISTRICT = "district"
-    VILLAGE = "village"
-    PHONE = "phone"
-    ORGANIZATION = "organization"
-    SUMMARY = "summary"
-
-
-ORDER = tuple(Step)
-REGION_STEPS = (Step.PROVINCE, Step.REGENCY, Step.DISTRICT, Step.VILLAGE)
-# What "edit <field>" on the summary or the profile walks through before coming back.
-FIELDS: dict[str, tuple[Step, ...]] = {
-    "name": (Step.NAME,),
-    "category": (Step.CATEGORY,),
-    "age": (Step.AGE, Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM),
-    "guardian": (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM),
-    "region": REGION_STEPS,
-    "phone": (Step.PHONE,),
-    "organization": (Step.ORGANIZATION,),
-}
 
 
 class Finished(enum.StrEnum):
@@ -104,93 +91,6 @@ class Result:
     figure: Figure | None = None
 
 
-# ----------------------------------------------------------------------------------------- steps
-
-
-def region_level(step: Step) -> int:
-    return REGION_STEPS.index(step) + 1
-
-
-def _applies(step: Step, data: dict[str, Any]) -> bool:
-    if step in (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM):
-        return bool(data.get("age") == AgeBracket.UNDER_18)
-    if step in REGION_STEPS:
-        return region_level(step) > int(data.get("region_fixed_level", 0))
-    if step is Step.CONSENT:
-        return "consent" not in data
-    return True
-
-
-def _next(step: Step, data: dict[str, Any]) -> Step:
-    editing = data.get("editing")
-    for candidate in ORDER[ORDER.index(step) + 1 :]:
-        if editing and candidate not in FIELDS[editing]:
-            return Step.SUMMARY
-        if _applies(candidate, data):
-            return candidate
-    return Step.SUMMARY
-
-
-def _previous(step: Step, data: dict[str, Any]) -> Step | None:
-    editing = data.get("editing")
-    for candidate in reversed(ORDER[: ORDER.index(step)]):
-        if editing and candidate not in FIELDS[editing]:
-            return Step.SUMMARY
-        if candidate is not Step.CONSENT and _applies(candidate, data):
-            return candidate
-    return None
-
-
-def first_step(field: str, data: dict[str, Any]) -> Step | None:
-    """Where editing FIELD starts; None when the field does not apply (a guardian for an adult)."""
-    if field not in FIELDS or (field == "guardian" and data.get("age") != AgeBracket.UNDER_18):
-        return None
-    return next(s for s in FIELDS[field] if field == "region" or _applies(s, data))
-
-
-def missing_step(data: dict[str, Any]) -> Step | None:
-    """The first required answer that is missing, so nothing incomplete is ever saved."""
-    required = {
-        Step.NAME: bool(data.get("name")),
-        Step.CATEGORY: data.get("category") in {c.value for c in FigureCategory},
-        Step.AGE: data.get("age") in {a.value for a in AgeBracket},
-        Step.GUARDIAN_NAME: bool(data.get("guardian_name")),
-        Step.GUARDIAN_CONFIRM: bool(data.get("guardian_at")),
-        Step.PROVINCE: len(region_codes(data)) >= 1,
-        Step.REGENCY: len(region_codes(data)) >= 2,
-        Step.DISTRICT: len(region_codes(data)) >= 3,
-        Step.VILLAGE: len(region_codes(data)) >= 4,
-    }
-    for step, present in required.items():
-        if not present and (step not in (Step.GUARDIAN_NAME, Step.GUARDIAN_CONFIRM) or _applies(step, data)):
-            return step
-    return None
-
-
-def can_go_back(state: ConversationState) -> bool:
-    return _previous(Step(state.step), state.data) is not None
-
-
-def region_codes(data: dict[str, Any]) -> list[str]:
-    return list(data.get("region_codes", []))
-
-
-def region_parent(state: ConversationState) -> str | None:
-    """The region whose children the current region step offers (None: the provinces)."""
-    level = region_level(Step(state.step))
-    codes = region_codes(state.data)
-    return codes[level - 2] if level > 1 and len(codes) >= level - 1 else None
-
-
-def _move(state: ConversationState, step: Step) -> None:
-    state.step = step
-    state.version += 1
-    state.data.pop("page", None)
-    state.data.pop("matches", None)
-    mark_changed(state)
-    state.updated_at = utcnow()
-
-
 # ----------------------------------------------------------------------------------------- starting
 
 
@@ -203,25 +103,12 @@ async def start_registration(
     assert person.id is not None
     data: dict[str, Any] = {}
     if invitation is not None:
-        codes = _region_path(invitation.region_code)
+        codes = region_path(invitation.region_code)
         data.update(invitation_id=invitation.id, region_codes=codes, region_fixed_level=len(codes))
     state = ConversationState(person_id=person.id, flow=REGISTER, step=Step.CONSENT, version=new_version(), data=data)
     session.add(state)
     await session.flush()
     return state
-
-
-def figure_values(figure: Figure) -> dict[str, Any]:
-    """A saved profile in the shape a conversation keeps its answers in."""
-    return {
-        "name": figure.full_name,
-        "category": figure.category,
-        "age": figure.age_bracket,
-        "guardian_name": figure.guardian_name,
-        "region_codes": _region_path(figure.region_code),
-        "phone": figure.phone,
-        "organization": figure.organization,
-    }
 
 
 async def start_edit(*, session: AsyncSession, person: Person, figure: Figure, field: str) -> ConversationState:
@@ -240,11 +127,6 @@ async def start_edit(*, session: AsyncSession, person: Person, figure: Figure, f
     return state
 
 
-def _region_path(code: str) -> list[str]:
-    parts = code.split(".")
-    return [".".join(parts[: level + 1]) for level in range(len(parts))]
-
-
 # ----------------------------------------------------------------------------------------- answers
 
 
@@ -254,7 +136,7 @@ async def answer(
     """Apply one answer to the current step; returns the new state, a problem, or how the flow ended."""
     step = Step(state.step)
     if isinstance(event, Pressed) and event.action == "back":
-        previous = _previous(step, state.data)
+        previous = previous_step(step, state.data)
         if previous is Step.SUMMARY and state.flow == EDIT:
             # Going back out of a profile edit leaves the profile as it was.
             await session.delete(state)
@@ -262,7 +144,7 @@ async def answer(
         if previous is Step.SUMMARY and "before_edit" in state.data:
             state.data = dict(state.data["before_edit"])
         if previous is not None:
-            _move(state, previous)
+            move(state, previous)
         return await _arrive(session=session, person=person, result=Result(state))
     if step in REGION_STEPS:
         return await _arrive(session=session, person=person, result=_answer_region(state, event, allowed_provinces))
@@ -280,7 +162,7 @@ async def answer(
         return Result(None, finished=Finished.GUARDIAN_DECLINED)
     _store(step, state.data, value)
     mark_changed(state)
-    _move(state, _next(step, state.data))
+    move(state, next_step(step, state.data))
     return await _arrive(session=session, person=person, result=Result(state))
 
 
@@ -293,7 +175,7 @@ async def _arrive(*, session: AsyncSession, person: Person, result: Result) -> R
     if missing is not None:
         # Never show a summary (or save) with a required answer missing: ask for it instead.
         state.data.pop("before_edit", None)
-        _move(state, missing)
+        move(state, missing)
         return result
     if state.flow == EDIT:
         return await _apply_edit(session=session, person=person, state=state)
@@ -403,7 +285,7 @@ def _choose_region(state: ConversationState, code: str) -> ConversationState:
     level = region_level(Step(state.step))
     state.data["region_codes"] = [*region_codes(state.data)[: level - 1], code]
     mark_changed(state)
-    _move(state, _next(Step(state.step), state.data))
+    move(state, next_step(Step(state.step), state.data))
     return state
 
 
@@ -446,55 +328,24 @@ async def _answer_summary(*, session: AsyncSession, person: Person, state: Conve
         if event.arg == "region":
             state.data["region_fixed_level"] = 0  # the invitation's region may be changed too
         mark_changed(state)
-        _move(state, first)
+        move(state, first)
         return Result(state)
     if isinstance(event, Pressed) and event.action == "save":
         missing = missing_step(state.data)
         if missing is not None:
-            _move(state, missing)
+            move(state, missing)
             return Result(state)
         return await _save(session=session, person=person, state=state)
     return Result(state, problem=Problem.CHOOSE_BUTTON)
 
 
 async def _save(*, session: AsyncSession, person: Person, state: ConversationState) -> Result:
-    data = state.data
     assert person.id is not None
     existing = await figure_of(session=session, person=person)
     await session.delete(state)
     if existing is not None:
         return Result(None, finished=Finished.ALREADY_REGISTERED, figure=existing)
-    now = utcnow()
-    figure = Figure(
-        person_id=person.id,
-        full_name=data["name"],
-        category=data["category"],
-        age_bracket=data["age"],
-        guardian_name=data.get("guardian_name"),
-        guardian_consent_at=dt.datetime.fromisoformat(data["guardian_at"]) if data.get("guardian_at") else None,
-        region_code=region_codes(data)[-1],
-        phone=data.get("phone"),
-        organization=data.get("organization"),
-        consent_at=dt.datetime.fromisoformat(data["consent_at"]),
-        consent_version=data["notice_version"],
-        consent_locale=data.get("locale", "id"),
-        invitation_id=data.get("invitation_id"),
-        registered_at=now,
-        updated_at=now,
-    )
-    session.add(figure)
-    await session.flush()
-    await audit.record(
-        session=session,
-        action="figure.register",
-        actor_person_id=person.id,
-        subject_person_id=person.id,
-        category=figure.category,
-        # The audit log outlives /hapusdata (it is append-only): only the kecamatan, which singles nobody out,
-        # and not the invitation (its region and event could point at one desa).
-        region=regions.up_to(figure.region_code, regions.KECAMATAN),
-        consent_version=figure.consent_version,
-    )
+    figure = await create_figure(session=session, person=person, data=state.data)
     return Result(None, finished=Finished.SAVED, figure=figure)
 
 
@@ -503,34 +354,5 @@ async def _apply_edit(*, session: AsyncSession, person: Person, state: Conversat
     await session.delete(state)
     if figure is None:
         return Result(None, finished=Finished.EDITED)
-    data = state.data
-    figure.full_name = data["name"]
-    figure.category = data["category"]
-    figure.age_bracket = data["age"]
-    figure.guardian_name = data.get("guardian_name")
-    if data.get("guardian_at"):
-        figure.guardian_consent_at = dt.datetime.fromisoformat(data["guardian_at"])
-    elif figure.age_bracket != AgeBracket.UNDER_18:
-        figure.guardian_consent_at = None
-    figure.region_code = region_codes(data)[-1]
-    figure.phone = data.get("phone")
-    figure.organization = data.get("organization")
-    figure.updated_at = utcnow()
-    session.add(figure)
-    await audit.record(
-        session=session,
-        action="figure.edit",
-        actor_person_id=person.id,
-        subject_person_id=person.id,
-        field=data.get("editing"),
-    )
-    await session.flush()
+    figure = await update_figure(session=session, person=person, figure=figure, data=state.data)
     return Result(None, finished=Finished.EDITED, figure=figure)
-
-
-async def figure_of(*, session: AsyncSession, person: Person) -> Figure | None:
-    """The person's registration, if they have one (a deleted one no longer belongs to anyone)."""
-    if person.id is None:
-        return None
-    result = await session.exec(select(Figure).where(Figure.person_id == person.id))
-    return result.first()
