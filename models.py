@@ -209,6 +209,9 @@ class Broadcast(SQLModel, table=True):
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
     # regions (Kemendagri codes), categories, age_brackets, registered_since (ISO date or null).
     segment: dict[str, Any] = Field(default_factory=dict, sa_column=Column(sa.JSON, nullable=False))
+    # The commitment kinds its messages carry, fixed when composed: a press on an old message is checked against
+    # what that message offered, whatever the template says today. None: composed before this was recorded.
+    commitments: list[str] | None = Field(default=None, sa_column=Column(sa.JSON, nullable=True))
     status: str = Field(max_length=16, index=True)
     pause_reason: str | None = Field(default=None, max_length=32)
     # Who paused it (None: the system or nobody) and their rank then: only that rank or higher may resume.
@@ -271,8 +274,10 @@ class Commitment(SQLModel, table=True):
     figure_id: int = Field(foreign_key="figure.id", ondelete="CASCADE", index=True)
     broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
     kind: str = Field(max_length=16)
-    # For CommitmentKind.INVITE: how many people the figure promised to invite (the upper end of a range).
+    # For CommitmentKind.INVITE: how many people the figure promised to invite at least (a typed number, or the
+    # lower end of the range chosen), and the range chosen ("6-10"; None when typed).
     invite_count: int | None = Field(default=None)
+    invite_range: str | None = Field(default=None, max_length=8)
     template_version: str = Field(max_length=16)
     committed_at: dt.datetime = _timestamp()
     withdrawn_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -288,6 +293,7 @@ class CommitmentEvent(SQLModel, table=True):
     commitment_id: int = Field(foreign_key="commitment.id", ondelete="CASCADE", index=True)
     action: str = Field(max_length=16)  # commit | count | withdraw
     invite_count: int | None = Field(default=None)
+    invite_range: str | None = Field(default=None, max_length=8)
     broadcast_id: int = Field(foreign_key="broadcast.id", ondelete="CASCADE")
     template_version: str = Field(max_length=16)
     occurred_at: dt.datetime = _timestamp()

@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
+# Row ids are 32-bit integers on PostgreSQL: a forged bigger number must read as "no such row", not as a
+# database error.
+MAX_ID = 2**31 - 1
 SEPARATOR = ":"
 _PREFIX = re.compile(r"^[a-z]{1,8}$")
 _ACTION = re.compile(r"^[a-z_]{1,16}$")
@@ -32,6 +35,14 @@ class Pressed:
 
     def arg(self, index: int, default: str = "") -> str:
         return self.args[index] if index < len(self.args) else default
+
+    def int_arg(self, index: int, *, minimum: int = 1, maximum: int = MAX_ID) -> int | None:
+        """Argument INDEX as an integer within [MINIMUM, MAXIMUM] (a row id by default), or None."""
+        text = self.arg(index)
+        if not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):
+            return None
+        value = int(text)
+        return value if minimum <= value <= maximum else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,15 +45,15 @@ KINDS: dict[str, Kind] = {
 INVITE_LABEL_COUNTED = N_("I will invite {count} people")
 INVITE_LABEL_MORE = N_("I will invite more than 25 people")
 
-# The follow-up choices after "ajak": button code → (label msgid, the count stored: the upper end of the range;
-# "more than 25" is stored as 26, the least it means).
+# The follow-up choices after "ajak": button code → (label msgid, the count stored: the lower end of the range,
+# the least the figure promised; the code is stored too, so the label shows the range chosen).
 INVITE_RANGES: dict[str, tuple[str, int]] = {
-    "1-5": (N_("1–5 people"), 5),
-    "6-10": (N_("6–10 people"), 10),
-    "11-25": (N_("11–25 people"), 25),
+    "1-5": (N_("1–5 people"), 1),
+    "6-10": (N_("6–10 people"), 6),
+    "11-25": (N_("11–25 people"), 11),
     "26+": (N_("more than 25"), 26),
 }
-MORE_THAN = 26
+MORE_THAN_CODE = "26+"
 
 
 def kind(value: str) -> Kind | None:

@@ -15,7 +15,7 @@ from bot.app import build_application
 from bot.config import Settings
 from bot.services import broadcasts, people
 from bot.services.roles import Authority
-from models import Commitment, CommitmentEvent, Delivery, Figure, Role, utcnow
+from models import Commitment, CommitmentEvent, Delivery, Figure, Reply, Role, utcnow
 from tests.conftest import ADMIN_ID, Harness
 from tests.faketg import FakeRequest
 from tests.faketg.core import FakeMessage
@@ -187,21 +187,33 @@ async def test_the_invite_count_by_button_and_typed(harness: Harness) -> None:
     assert labels(question) == ["1–5 orang", "6–10 orang", "11–25 orang", "lebih dari 25"]
     more = next(b["callback_data"] for b in question.buttons() if b["text"] == "lebih dari 25")
     await harness.press(figure, question, "6–10 orang")
-    assert labels(message) == [VOTE, "✅ Saya akan mengajak 10 orang"]
+    # The range chosen is shown back as chosen; the count kept is the least it promises.
+    assert labels(message) == [VOTE, "✅ Saya akan mengajak 6–10 orang"]
+    assert "Saya akan mengajak 6–10 orang" in answered(harness)
     commitments, events = await rows(harness)
-    assert commitments[0].invite_count == 10
-    assert [(e.action, e.invite_count) for e in events] == [("commit", None), ("count", 10)]
+    assert (commitments[0].invite_count, commitments[0].invite_range) == (6, "6-10")
+    assert [(e.action, e.invite_count, e.invite_range) for e in events] == [
+        ("commit", None, None),
+        ("count", 6, "6-10"),
+    ]
     # The question answered, a typed number is ordinary text again (no conversation left behind).
     [reply] = await harness.send(figure, "40")
     assert "Tercatat" not in reply.shown
     # Changed by typing: the withdraw offer has "Ubah jumlahnya".
     await age_commitments(harness)
-    await harness.press(figure, message, "✅ Saya akan mengajak 10 orang")
+    await harness.press(figure, message, "✅ Saya akan mengajak 6–10 orang")
     await harness.press(figure, message, "Ubah jumlahnya")
-    [refused] = await harness.send(figure, "banyak sekali")
-    assert "bilangan bulat dari 1 sampai 10.000" in refused.shown
     [refused] = await harness.send(figure, "10001")
-    assert "bilangan bulat" in refused.shown
+    assert "bilangan bulat dari 1 sampai 10.000" in refused.shown
+    # Words, not a number: a message for the office. The question ends and the text is passed on as a reply,
+    # not swallowed while the question waits.
+    [passed_on] = await harness.send(figure, "Insya Allah keluarga besar kami ikut")
+    assert "kami teruskan" in passed_on.shown
+    async with harness.app.bot_data.sessions() as session:
+        stored = (await session.exec(select(Reply))).all()
+    assert [r.text for r in stored] == ["40", "Insya Allah keluarga besar kami ikut"]
+    await harness.press(figure, message, "✅ Saya akan mengajak 6–10 orang")
+    await harness.press(figure, message, "Ubah jumlahnya")
     [done] = await harness.send(figure, "1.200 orang")
     assert "Saya akan mengajak 1.200 orang" in done.shown
     assert labels(message) == [VOTE, "✅ Saya akan mengajak 1.200 orang"]
@@ -321,8 +333,11 @@ async def test_presses_after_a_restart_work(harness: Harness, settings: Settings
         await restarted.shutdown()
         await harness.app.initialize()  # the fixture shuts it down again
     commitments, events = await rows(harness)
-    assert sorted((c.kind, c.invite_count) for c in commitments) == [("ajak", 25), ("tps", None)]
-    assert labels(message) == [f"✅ {VOTE}", "✅ Saya akan mengajak 25 orang"]
+    assert sorted((c.kind, c.invite_count, c.invite_range) for c in commitments) == [
+        ("ajak", 11, "11-25"),
+        ("tps", None, None),
+    ]
+    assert labels(message) == [f"✅ {VOTE}", "✅ Saya akan mengajak 11–25 orang"]
     assert [e.action for e in events] == ["commit", "count", "commit"]
 
 

@@ -170,7 +170,7 @@ async def test_pages_and_marking_read(harness: Harness) -> None:
     await harness.press(ORGANIZER, listing, "Lebih lama ›")
     page_two = harness.fake.chat(ORGANIZER).find(listing.message_id)
     assert page_two is not None and "Salam dari 4001" in page_two.shown and "Salam dari 4006" not in page_two.shown
-    await harness.press(ORGANIZER, page_two, "✓ Dibaca 1")
+    await harness.press(ORGANIZER, page_two, "✓ Tandai dibaca 1")
     replies = {reply.text: reply for reply in await _replies(harness)}
     assert replies["Salam dari 4001"].read_at is not None and replies["Salam dari 4000"].read_at is None
     [listing] = await harness.send(ORGANIZER, "/balasan")
@@ -315,7 +315,7 @@ async def test_a_digest_leaves_out_replies_already_read(harness: Harness) -> Non
     [figure_user] = await make_figures(harness, 4000, 1)
     await harness.send(figure_user, "sudah dibaca nanti")
     [listing] = await harness.send(ORGANIZER, "/balasan")
-    await harness.press(ORGANIZER, listing, "✓ Dibaca 1")
+    await harness.press(ORGANIZER, listing, "✓ Tandai dibaca 1")
     assert await send_digests(harness.app.bot, harness.app.bot_data) == 0
 
 

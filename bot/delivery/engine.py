@@ -242,7 +242,8 @@ class DeliveryEngine:
         tasks: set[asyncio.Task[None]] = set()
         flushed = asyncio.Event()
         flusher = asyncio.create_task(self.outcomes.write_forever(flushed))
-        context = _Pass(info.name, values, broadcast_id, info.commitments, paid, pacer, slots, utcnow())
+        kinds = tuple(broadcast.commitments) if broadcast.commitments is not None else info.commitments
+        context = _Pass(info.name, values, broadcast_id, kinds, paid, pacer, slots, utcnow())
         last_control = last_report = time.monotonic()
         state: BroadcastStatus | None = BroadcastStatus.RUNNING
         cursor = 0

@@ -67,8 +67,10 @@ async def on_button(update: Update, context: Context) -> None:
         session=context.session,
         templates_dir=context.settings.templates.dir,
         figure=context.figure,
-        broadcast_arg=pressed.arg(0),
+        broadcast_arg=pressed.int_arg(0),
         kind=kind if action != "n" else None,
+        # Taking a commitment back, or leaving it as it is, stays open to a figure who stopped messages.
+        opted_out_may=action in ("w", "k"),
         message_id=message.message_id if message is not None and action in ("c", "w", "k") else None,
     )
     if isinstance(target, Refusal):
@@ -99,8 +101,9 @@ async def on_button(update: Update, context: Context) -> None:
         await _show(context, target)
         await _ask_count(update, context, target)
     else:
-        _label, count = commitments.INVITE_RANGES[pressed.arg(1)]
-        await _record_count(update, context, target, count, question=message)
+        code = pressed.arg(1)
+        _label, lower = commitments.INVITE_RANGES[code]
+        await _record_count(update, context, target, service.Held(lower, code), question=message)
 
 
 async def _tap(update: Update, context: Context, target: Target, kind: str) -> None:
@@ -110,10 +113,10 @@ async def _tap(update: Update, context: Context, target: Target, kind: str) -> N
     outcome, commitment = await service.tap(session=context.session, target=target, kind=kind)
     if outcome is Tapped.HELD:
         await query.answer(_("You made this commitment. Do you want to withdraw it? Choose below."))
-        held = views.Held(commitment.invite_count)
+        held = service.Held(commitment.invite_count, commitment.invite_range)
         await _edit_buttons(context, target, views.withdraw_keyboard(target.broadcast_id, kind, context.locale, held))
         return
-    chosen = views.label(kind, context.locale, commitment.invite_count)
+    chosen = views.label(kind, context.locale, service.Held(commitment.invite_count, commitment.invite_range))
     if outcome is Tapped.COMMITTED:
         await query.answer(_("Noted: {commitment}. Thank you!").format(commitment=chosen))
     else:
@@ -123,7 +126,7 @@ async def _tap(update: Update, context: Context, target: Target, kind: str) -> N
         await _ask_count(update, context, target)
 
 
-async def _held(context: Context, target: Target) -> dict[str, views.Held]:
+async def _held(context: Context, target: Target) -> dict[str, service.Held]:
     return await service.held(session=context.session, figure_id=target.figure_id, broadcast_id=target.broadcast_id)
 
 
@@ -181,10 +184,10 @@ async def _end_count(context: Context, broadcast_id: int) -> None:
 
 
 async def _record_count(
-    update: Update, context: Context, target: Target, count: int, *, question: Message | None
+    update: Update, context: Context, target: Target, held: service.Held, *, question: Message | None
 ) -> None:
     _ = context._
-    recorded = await service.set_invite_count(session=context.session, target=target, count=count)
+    recorded = await service.set_invite_count(session=context.session, target=target, held=held)
     query = update.callback_query
     if not recorded:
         text = _("Tap “I will invite … people” under the message first, then give the number.")
@@ -195,7 +198,7 @@ async def _record_count(
         await _end_count(context, target.broadcast_id)
         return
     await _end_count(context, target.broadcast_id)
-    done = views.count_recorded(count, context.locale)
+    done = views.count_recorded(held, context.locale)
     if query is not None:
         await query.answer(done)
         if question is not None:
@@ -215,14 +218,21 @@ async def on_text(update: Update, context: Context) -> bool:
     if state is None:
         return False
     count = service.parse_count(message.text)
-    if count is None:
-        await message.reply_text(views.bad_count(context.locale))
+    if count is None and any(char.isdigit() for char in message.text):
+        await message.reply_text(views.bad_count(context.locale))  # a number, but not one we can take
         return True
+    if count is None:
+        # Words, not a number: most likely a message for the office ("keluarga besar kami ikut"). The question
+        # ends here (its range buttons still work) and the text goes on as a reply.
+        await context.session.delete(state)
+        await context.session.flush()
+        return False
+    broadcast_id = state.data.get("broadcast_id")
     target = await service.check_press(
         session=context.session,
         templates_dir=context.settings.templates.dir,
         figure=context.figure,
-        broadcast_arg=str(state.data.get("broadcast_id", "")),
+        broadcast_arg=broadcast_id if isinstance(broadcast_id, int) else None,
         kind=CommitmentKind.INVITE,
         message_id=None,
     )
@@ -230,7 +240,7 @@ async def on_text(update: Update, context: Context) -> bool:
         await context.session.delete(state)
         await message.reply_text(_refusal_text(target, context))
         return True
-    await _record_count(update, context, target, count, question=None)
+    await _record_count(update, context, target, service.Held(count), question=None)
     return True
 
 
@@ -250,11 +260,11 @@ async def my_commitments_command(update: Update, context: Context) -> None:
         await message.reply_text(context._("You are not registered as a community figure. Type /daftar to register."))
         return
     assert context.figure is not None and context.figure.id is not None
-    rows = await service.listed(session=context.session, figure_id=context.figure.id)
+    rows, total = await service.listed(session=context.session, figure_id=context.figure.id)
     titles: dict[str, str] = {}
     for row in rows:
         if row.template not in titles:
             info = catalog.get_template_info(context.settings.templates.dir, row.template, context.locale)
             titles[row.template] = info.title if info is not None else row.template.removesuffix(".html")
     tz = timezone_for_region(context.figure.region_code)
-    await message.reply_text(views.my_commitments(rows, context.locale, tz, titles))
+    await message.reply_text(views.my_commitments(rows, total, context.locale, tz, titles))

@@ -9,7 +9,7 @@ from telegram.error import TelegramError
 
 from bot import i18n, menus
 from bot.context import Context
-from bot.handlers import broadcast, commitments, registration
+from bot.handlers import broadcast, commitments, registration, replies
 from bot.handlers.access import guarded
 from bot.handlers.limits import echo
 from bot.services import conversations, people
@@ -80,5 +80,7 @@ async def _ask_again(chat_id: int, context: Context) -> None:
         await broadcast.ask_again(chat_id, state, context)
     elif state.flow == commitments.FLOW:
         await commitments.ask_again(chat_id, context, state)
+    elif state.flow == replies.FLOW:
+        await replies.ask_again(chat_id, context, state)
     else:
         await registration.ask(context, chat_id, state)

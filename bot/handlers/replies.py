@@ -13,6 +13,7 @@ from bot import i18n
 from bot.context import Context
 from bot.handlers.access import guarded
 from bot.logs import telegram_ref
+from bot.render import timezone_for_region
 from bot.services import conversations, figures, replies
 from bot.services.replies import Incoming
 from bot.views import replies as views
@@ -21,6 +22,9 @@ from models import ConversationState, Person, ReplyKind, Role
 logger = logging.getLogger(__name__)
 FLOW = "reply_answer"
 PATTERN = views.REPLIES.pattern
+MAX_PAGE = 10_000
+# The answer goes out inside a message with a heading, the quoted reply and the signature: 4,096 in all.
+MAX_ANSWER = 3500
 
 
 def incoming(message: Message) -> Incoming:
@@ -68,9 +72,12 @@ async def on_free_message(update: Update, context: Context) -> None:
         await message.reply_text(views.cannot_pass_on(_))
         return
     per_day = context.settings.replies.per_figure_per_day
-    stored = await replies.store(
-        session=context.session, figure=figure, incoming=received, per_day=per_day, tz=context.settings.tz
-    )
+    # "Today" is the figure's own day: the refusal beyond the cap says "write again tomorrow".
+    try:
+        tz = timezone_for_region(figure.region_code)
+    except ValueError:
+        tz = context.settings.tz
+    stored = await replies.store(session=context.session, figure=figure, incoming=received, per_day=per_day, tz=tz)
     if stored is None:
         await message.reply_text(views.over_cap(per_day, _, context.locale))
     else:
@@ -99,20 +106,22 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and context.person is not None and update.effective_chat is not None
     pressed = views.REPLIES.parse(query.data)
-    number = pressed.arg(1 if pressed.action == "read" else 0) if pressed else ""
-    if pressed is None or pressed.action not in ("page", "read", "answer") or not number.isdigit():
+    # page:<page> · read:<reply>:<page> · answer:<reply>
+    page_arg = {"page": 0, "read": 1}.get(pressed.action if pressed else "")
+    page = pressed.int_arg(page_arg, minimum=0, maximum=MAX_PAGE) if pressed and page_arg is not None else 0
+    if pressed is None or pressed.action not in ("page", "read", "answer") or page is None:
         await query.answer(
             _("This button is no longer valid. Type /balasan to see the replies again."), show_alert=True
         )
         return
     if pressed.action == "page":
         await query.answer()
-        await _redraw(query.message, context, int(number), update.effective_chat.id)
+        await _redraw(query.message, context, page, update.effective_chat.id)
         return
-    reply_id = pressed.arg(0)
+    reply_id = pressed.int_arg(0)
     if (
-        not reply_id.isdigit()
-        or await replies.in_scope(session=context.session, authority=context.authority, reply_id=int(reply_id)) is None
+        reply_id is None
+        or await replies.in_scope(session=context.session, authority=context.authority, reply_id=reply_id) is None
     ):
         await query.answer(
             _("Sorry, this reply is not in your region or no longer exists. Type /balasan to see the replies."),
@@ -121,12 +130,12 @@ async def on_button(update: Update, context: Context) -> None:
         return
     if pressed.action == "read":
         await replies.mark_read(
-            session=context.session, authority=context.authority, actor=context.person, reply_id=int(reply_id)
+            session=context.session, authority=context.authority, actor=context.person, reply_id=reply_id
         )
         await query.answer(_("Marked as read."))
-        await _redraw(query.message, context, int(number), update.effective_chat.id)
+        await _redraw(query.message, context, page, update.effective_chat.id)
         return
-    await _start_answer(update, context, int(reply_id))
+    await _start_answer(update, context, reply_id)
 
 
 async def _redraw(message: object, context: Context, page: int, chat_id: int) -> None:
@@ -143,6 +152,12 @@ async def _start_answer(update: Update, context: Context, reply_id: int) -> None
     assert query is not None and context.person is not None and context.person.id is not None
     item = await replies.in_scope(session=context.session, authority=context.authority, reply_id=reply_id)
     assert item is not None
+    if item.reply.answered_at is not None:
+        # A second answer would reach the figure and overwrite the first one's record.
+        await query.answer(
+            views.already_answered(item, context.settings.tz, context._, context.locale), show_alert=True
+        )
+        return
     await query.answer()
     await conversations.cancel(session=context.session, person=context.person)
     context.session.add(
@@ -168,6 +183,14 @@ async def on_text(update: Update, context: Context) -> bool:
     state = await context.conversation(FLOW)
     if state is None or context.person is None:
         return False
+    answer = message.text.strip()
+    if answer.startswith("/"):
+        # A mistyped command (/batl) must not reach the figure as the office's answer.
+        await message.reply_text(views.answer_is_a_command(_))
+        return True
+    if len(answer) > MAX_ANSWER:
+        await message.reply_text(views.answer_too_long(len(answer), MAX_ANSWER, _, context.locale))
+        return True
     await conversations.cancel(session=context.session, person=context.person)
     reply_id = state.data.get("reply_id")
     item = (
@@ -181,7 +204,9 @@ async def on_text(update: Update, context: Context) -> bool:
             _("Sorry, this reply is no longer in your region or its sender deleted their data. Nothing was sent.")
         )
         return True
-    answer = message.text.strip()[:3500]
+    if item.reply.answered_at is not None:  # another organizer answered it meanwhile
+        await message.reply_text(views.already_answered(item, context.settings.tz, _, context.locale))
+        return True
     figure_locale = i18n.chosen_locale(figure_person.locale, context.settings.locale.default)
     text = views.answer_to_figure(
         answer, context.settings.privacy.controller_name, item.reply.text, i18n.gettext_for(figure_locale)
@@ -202,3 +227,15 @@ async def on_text(update: Update, context: Context) -> bool:
     await replies.save_answer(session=context.session, reply=item.reply, actor=context.person, text=answer)
     await message.reply_text(views.answer_sent(_))
     return True
+
+
+async def ask_again(chat_id: int, context: Context, state: ConversationState) -> None:
+    """The answer prompt again (e.g. in the language just chosen with /bahasa)."""
+    reply_id = state.data.get("reply_id")
+    item = (
+        await replies.in_scope(session=context.session, authority=context.authority, reply_id=reply_id)
+        if isinstance(reply_id, int)
+        else None
+    )
+    if item is not None:
+        await context.bot.send_message(chat_id, views.answer_prompt(item, context._))

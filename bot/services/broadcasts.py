@@ -176,6 +176,7 @@ async def create(
         template_version=info.version,
         values=raw_values,
         segment={**segment.to_dict(), "scope": scope},
+        commitments=list(info.commitments),
         status=BroadcastStatus.SCHEDULED if scheduled_at else BroadcastStatus.RUNNING,
         paid=settings.broadcast.allow_paid_broadcast,
         scheduled_at=scheduled_at,

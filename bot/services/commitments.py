@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import catalog, commitments
-from bot.views.commitments import Held, Listed
 from models import Broadcast, Commitment, CommitmentEvent, CommitmentKind, Delivery, DeliveryStatus, Figure, utcnow
 
 # A second tap this soon after the first is the same tap twice (a double tap, a slow network): it is answered
@@ -27,6 +27,25 @@ from models import Broadcast, Commitment, CommitmentEvent, CommitmentKind, Deliv
 DOUBLE_TAP = dt.timedelta(seconds=5)
 # Deliveries whose message may be under the figure's thumb: sent, or sent without a certain answer.
 PRESSABLE = (DeliveryStatus.SENT, DeliveryStatus.UNCERTAIN)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A commitment a figure holds now (not withdrawn), for the buttons: the invite's number and range if known."""
+
+    invite_count: int | None = None
+    invite_range: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """One commitment for /komitmen."""
+
+    kind: str
+    invite_count: int | None
+    invite_range: str | None
+    committed_at: dt.datetime
+    template: str
 
 
 class Refusal(enum.StrEnum):
@@ -82,19 +101,20 @@ async def check_press(
     session: AsyncSession,
     templates_dir: Path,
     figure: Figure | None,
-    broadcast_arg: str,
+    broadcast_arg: int | None,
     kind: str | None,
     message_id: int | None,
+    opted_out_may: bool = False,
 ) -> Target | Refusal:
     """The target of a press on a commitment button, or why it is refused. KIND None: a press that names no
-    kind (keep, change the number)."""
+    kind (keep, change the number). OPTED_OUT_MAY: a figure who stopped messages may do this (withdraw)."""
     refusal = check_figure(figure)
-    if refusal is not None:
+    if refusal is not None and not (refusal is Refusal.OPTED_OUT and opted_out_may):
         return refusal
     assert figure is not None and figure.id is not None
-    if not broadcast_arg.isdigit() or len(broadcast_arg) > 18 or (kind is not None and kind not in commitments.KINDS):
+    broadcast_id = broadcast_arg
+    if broadcast_id is None or (kind is not None and kind not in commitments.KINDS):
         return Refusal.MALFORMED
-    broadcast_id = int(broadcast_arg)
     delivery = (
         await session.exec(
             select(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.figure_id == figure.id)
@@ -105,7 +125,15 @@ async def check_press(
     if delivery.message_id is not None and message_id is not None and delivery.message_id != message_id:
         return Refusal.NOT_DELIVERED  # buttons of this broadcast under another message: not what was sent
     broadcast = await session.get(Broadcast, broadcast_id)
-    kinds = offered(templates_dir, broadcast.template) if broadcast is not None else None
+    kinds: tuple[str, ...] | None = None
+    if broadcast is not None:
+        # What its messages carried when sent; the template's current metadata only for broadcasts composed
+        # before that was recorded.
+        kinds = (
+            tuple(broadcast.commitments)
+            if broadcast.commitments is not None
+            else offered(templates_dir, broadcast.template)
+        )
     if broadcast is None or kinds is None:
         return Refusal.NOT_OFFERED
     if kind is not None and kind not in kinds:
@@ -128,7 +156,7 @@ async def held(*, session: AsyncSession, figure_id: int, broadcast_id: int) -> d
             col(Commitment.withdrawn_at).is_(None),
         )
     )
-    return {row.kind: Held(row.invite_count) for row in rows}
+    return {row.kind: Held(row.invite_count, row.invite_range) for row in rows}
 
 
 async def _current(session: AsyncSession, target: Target, kind: str) -> Commitment | None:
@@ -145,11 +173,12 @@ async def _current(session: AsyncSession, target: Target, kind: str) -> Commitme
     ).first()
 
 
-def _event(commitment_id: int, action: str, target: Target, invite_count: int | None = None) -> CommitmentEvent:
+def _event(commitment_id: int, action: str, target: Target, held: Held | None = None) -> CommitmentEvent:
     return CommitmentEvent(
         commitment_id=commitment_id,
         action=action,
-        invite_count=invite_count,
+        invite_count=held.invite_count if held else None,
+        invite_range=held.invite_range if held else None,
         broadcast_id=target.broadcast_id,
         template_version=target.template_version,
     )
@@ -200,7 +229,13 @@ async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapp
     taken = await session.exec(
         sa.update(Commitment)
         .where(col(Commitment.id) == commitment.id, col(Commitment.withdrawn_at).is_not(None))
-        .values(withdrawn_at=None, committed_at=now, invite_count=None, template_version=target.template_version)
+        .values(
+            withdrawn_at=None,
+            committed_at=now,
+            invite_count=None,
+            invite_range=None,
+            template_version=target.template_version,
+        )
     )
     if taken.rowcount:
         session.add(_event(commitment.id, "commit", target))
@@ -225,28 +260,32 @@ async def withdraw(*, session: AsyncSession, target: Target, kind: str) -> bool:
     )
     if not done.rowcount:
         return False
-    session.add(_event(commitment.id, "withdraw", target, commitment.invite_count))
+    session.add(_event(commitment.id, "withdraw", target, Held(commitment.invite_count, commitment.invite_range)))
     await session.flush()
     return True
 
 
-async def set_invite_count(*, session: AsyncSession, target: Target, count: int) -> bool:
-    """How many people the figure will invite; False when the invite is not held (withdrawn, never made)."""
-    if not 1 <= count <= commitments.MAX_INVITE:
+async def set_invite_count(*, session: AsyncSession, target: Target, held: Held) -> bool:
+    """How many people the figure will invite (a typed number, or a range and its lower end); False when the
+    invite is not held (withdrawn, never made)."""
+    count = held.invite_count
+    if count is None or not 1 <= count <= commitments.MAX_INVITE:
         raise ValueError(f"invite count out of range: {count}")
+    if held.invite_range is not None and commitments.INVITE_RANGES.get(held.invite_range, ("", -1))[1] != count:
+        raise ValueError(f"invite range {held.invite_range!r} does not start at {count}")
     commitment = await _current(session, target, CommitmentKind.INVITE)
     if commitment is None or commitment.id is None or commitment.withdrawn_at is not None:
         return False
-    if commitment.invite_count == count:
+    if commitment.invite_count == count and commitment.invite_range == held.invite_range:
         return True
     done = await session.exec(
         sa.update(Commitment)
         .where(col(Commitment.id) == commitment.id, col(Commitment.withdrawn_at).is_(None))
-        .values(invite_count=count)
+        .values(invite_count=count, invite_range=held.invite_range)
     )
     if not done.rowcount:
         return False
-    session.add(_event(commitment.id, "count", target, count))
+    session.add(_event(commitment.id, "count", target, held))
     await session.flush()
     return True
 
@@ -261,21 +300,77 @@ def parse_count(text: str) -> int | None:
     return count if 1 <= count <= commitments.MAX_INVITE else None
 
 
-async def listed(*, session: AsyncSession, figure_id: int, limit: int = 30) -> list[Listed]:
-    """The figure's commitments not withdrawn, newest first, with the title of the message that prompted each."""
+async def listed(*, session: AsyncSession, figure_id: int, limit: int = 30) -> tuple[list[Listed], int]:
+    """The figure's newest LIMIT commitments not withdrawn, with the template of the message that prompted each,
+    and how many the figure holds in all."""
+    held_now = (Commitment.figure_id == figure_id, col(Commitment.withdrawn_at).is_(None))
+    total = (await session.exec(select(sa.func.count()).select_from(Commitment).where(*held_now))).one()
     rows = await session.exec(
         select(Commitment, Broadcast)
         .join(Broadcast, col(Broadcast.id) == col(Commitment.broadcast_id))
-        .where(Commitment.figure_id == figure_id, col(Commitment.withdrawn_at).is_(None))
+        .where(*held_now)
         .order_by(col(Commitment.committed_at).desc(), col(Commitment.id).desc())
         .limit(limit)
     )
-    return [
+    listed = [
         Listed(
             kind=commitment.kind,
             invite_count=commitment.invite_count,
+            invite_range=commitment.invite_range,
             committed_at=commitment.committed_at,
             template=broadcast.template,
         )
         for commitment, broadcast in rows
     ]
+    return listed, int(total)
+
+
+async def history_of(*, session: AsyncSession, figure_id: int) -> list[dict[str, object]]:
+    """Every commitment of the figure with its history, for /dataku (withdrawn ones included)."""
+    commitments_rows = (
+        await session.exec(select(Commitment).where(Commitment.figure_id == figure_id).order_by(col(Commitment.id)))
+    ).all()
+    ids = [row.id for row in commitments_rows]
+    events: dict[int, list[CommitmentEvent]] = {}
+    if ids:
+        found = await session.exec(
+            select(CommitmentEvent).where(col(CommitmentEvent.commitment_id).in_(ids)).order_by(col(CommitmentEvent.id))
+        )
+        for event in found:
+            events.setdefault(event.commitment_id, []).append(event)
+    return [
+        {
+            "kind": row.kind,
+            "invite_count": row.invite_count,
+            "invite_range": row.invite_range,
+            "broadcast": row.broadcast_id,
+            "committed_at": row.committed_at.isoformat(),
+            "withdrawn_at": row.withdrawn_at.isoformat() if row.withdrawn_at else None,
+            "history": [
+                {
+                    "action": event.action,
+                    "at": event.occurred_at.isoformat(),
+                    "invite_count": event.invite_count,
+                    "invite_range": event.invite_range,
+                }
+                for event in events.get(row.id or 0, [])
+            ],
+        }
+        for row in commitments_rows
+    ]
+
+
+async def blur_times_of(
+    *, session: AsyncSession, figure_id: int, to_day: Callable[[dt.datetime | None], dt.datetime | None]
+) -> None:
+    """Cut the times of the figure's commitments and their history to the day (TO_DAY), when their data is
+    deleted: the counts stay for reports, the minute that could single someone out does not."""
+    for row in (await session.exec(select(Commitment).where(Commitment.figure_id == figure_id))).all():
+        row.committed_at = to_day(row.committed_at) or row.committed_at
+        row.withdrawn_at = to_day(row.withdrawn_at)
+        session.add(row)
+        events = await session.exec(select(CommitmentEvent).where(CommitmentEvent.commitment_id == row.id))
+        for event in events:
+            event.occurred_at = to_day(event.occurred_at) or event.occurred_at
+            session.add(event)
+    await session.flush()

@@ -11,7 +11,7 @@ from sqlmodel import and_, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
-from bot.services import audit, replies
+from bot.services import audit, commitments, replies
 from bot.services.registration import figure_of
 from models import Broadcast, ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
 
@@ -116,6 +116,8 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         }
         for reply in await replies.of_figure(session=session, figure=figure)
     ]
+    assert figure.id is not None
+    data["commitments"] = await commitments.history_of(session=session, figure_id=figure.id)
     return data
 
 
@@ -161,6 +163,9 @@ async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.
         session.add(figure)
         # What they wrote to the officers (and the answers) is personal data too.
         await replies.delete_of_figure(session=session, figure=figure)
+        # Commitments stay for the counts, at the day they were made.
+        assert figure.id is not None
+        await commitments.blur_times_of(session=session, figure_id=figure.id, to_day=lambda value: _day(value, tz))
     await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
     await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
     if person.telegram_id is not None:

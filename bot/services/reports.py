@@ -112,6 +112,10 @@ class Report:
         return sum(self.commitments_by_kind.values())
 
 
+# The commitments_by_region key of commitments whose figure's region is not known at the report's level.
+UNPLACED = ""
+
+
 def _within(codes: tuple[str, ...]) -> sa.ColumnElement[bool]:
     """Figures in any of CODES (a code covers everything below it); true for all of Indonesia."""
     if not codes:
@@ -188,9 +192,12 @@ async def _commitments(session: AsyncSession, report: Report) -> None:
         .group_by(area, col(Commitment.kind))
     )
     by_kind: Counter[str] = Counter()
-    for code, kind, count, invited in rows.all():
+    for found, kind, count, invited in rows.all():
+        # A figure who deleted their data keeps only the kecamatan: below it their commitments have no place.
+        code = found if len(found) >= CODE_LENGTH[scope.level] else UNPLACED
         by_kind[kind] += int(count)
-        report.commitments_by_region.setdefault(code, {})[kind] = int(count)
+        per_kind = report.commitments_by_region.setdefault(code, {})
+        per_kind[kind] = per_kind.get(kind, 0) + int(count)
         if kind == CommitmentKind.INVITE:
             report.invited_people += int(invited or 0)
     report.commitments_by_kind = {kind.value: by_kind[kind.value] for kind in CommitmentKind if by_kind[kind.value]}

@@ -3,38 +3,35 @@ invite count question, and /komitmen."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import commitments, i18n
 from bot.commitments import COMMITMENT
+from bot.services.commitments import Held, Listed
 from models import CommitmentKind
 
 TICK = "✅ "
+# Room for /komitmen's lines in one message (4,096 characters), its closing lines included.
+MESSAGE_BUDGET = 3800
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
-    """A commitment a figure holds now (not withdrawn), for the buttons: the invite count when known."""
-
-    invite_count: int | None = None
-
-
-def label(kind: str, locale: str, invite_count: int | None = None) -> str:
-    """The button label of KIND in LOCALE; the invite shows its number once known."""
+def label(kind: str, locale: str, held: Held | None = None) -> str:
+    """The button label of KIND in LOCALE; the invite shows its number (or the range chosen) once known."""
     _ = i18n.gettext_for(locale)
     spec = commitments.kind(kind)
     if spec is None:
         return kind
-    if spec.kind is CommitmentKind.INVITE and invite_count is not None:
-        if invite_count == commitments.MORE_THAN:  # the "more than 25" button
+    if spec.kind is CommitmentKind.INVITE and held is not None:
+        if held.invite_range == commitments.MORE_THAN_CODE:
             return _(commitments.INVITE_LABEL_MORE)
-        return _(commitments.INVITE_LABEL_COUNTED).format(count=i18n.format_number(invite_count, locale))
+        if held.invite_range in commitments.INVITE_RANGES:
+            return _(commitments.INVITE_LABEL_COUNTED).format(count=held.invite_range.replace("-", "–"))
+        if held.invite_count is not None:
+            return _(commitments.INVITE_LABEL_COUNTED).format(count=i18n.format_number(held.invite_count, locale))
     return _(spec.label)
 
 
@@ -48,7 +45,7 @@ def keyboard(
     rows = []
     for kind in kinds:
         mine = held.get(kind)
-        text = (TICK if mine is not None else "") + label(kind, locale, mine.invite_count if mine else None)
+        text = (TICK if mine is not None else "") + label(kind, locale, mine)
         rows.append([InlineKeyboardButton(text, callback_data=COMMITMENT.data("c", broadcast_id, kind))])
     return InlineKeyboardMarkup(rows)
 
@@ -56,7 +53,7 @@ def keyboard(
 def withdraw_keyboard(broadcast_id: int, kind: str, locale: str, held: Held) -> InlineKeyboardMarkup:
     """Offered after a tap on a chosen commitment: withdraw it (confirmed), change the number, or keep it."""
     _ = i18n.gettext_for(locale)
-    chosen = label(kind, locale, held.invite_count)
+    chosen = label(kind, locale, held)
     rows = [
         [
             InlineKeyboardButton(
@@ -85,10 +82,10 @@ def count_question(broadcast_id: int, locale: str) -> tuple[str, InlineKeyboardM
     return text, InlineKeyboardMarkup([buttons[:2], buttons[2:]])
 
 
-def count_recorded(count: int, locale: str) -> str:
+def count_recorded(held: Held, locale: str) -> str:
     _ = i18n.gettext_for(locale)
     return _("Noted: {commitment}. Thank you for inviting others to take part!").format(
-        commitment=label(CommitmentKind.INVITE, locale, count)
+        commitment=label(CommitmentKind.INVITE, locale, held)
     )
 
 
@@ -100,31 +97,31 @@ def bad_count(locale: str) -> str:
     ).format(max=i18n.format_number(commitments.MAX_INVITE, locale))
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """One commitment for /komitmen."""
-
-    kind: str
-    invite_count: int | None
-    committed_at: dt.datetime
-    template: str
-
-
-def my_commitments(rows: Sequence[Listed], locale: str, tz: ZoneInfo, titles: Mapping[str, str]) -> str:
-    """/komitmen: the figure's own commitments, newest first; TITLES names each template's message."""
+def my_commitments(rows: Sequence[Listed], total: int, locale: str, tz: ZoneInfo, titles: Mapping[str, str]) -> str:
+    """/komitmen: the figure's own commitments, newest first (TOTAL held in all); TITLES names each template's
+    message. Lines that would not fit in one Telegram message are left out and counted."""
     _ = i18n.gettext_for(locale)
     if not rows:
         return _(
             "You have no commitments yet. When a message from us carries buttons such as “I will come to the TPS "
             "to vote”, tap one to make a commitment."
         )
-    lines = [_("<b>Your commitments</b> ({count}):").format(count=i18n.format_number(len(rows), locale))]
+    lines = [_("<b>Your commitments</b> ({count}):").format(count=i18n.format_number(total, locale))]
+    shown = 0
     for row in rows:
+        line = _("• {commitment}: since {when}, in reply to the message “{title}”").format(
+            commitment=label(row.kind, locale, Held(row.invite_count, row.invite_range)),
+            when=i18n.format_datetime(row.committed_at, tz, locale),
+            title=html.escape(titles.get(row.template, row.template.removesuffix(".html"))),
+        )
+        if sum(len(text) + 1 for text in lines) + len(line) > MESSAGE_BUDGET:
+            break
+        lines.append(line)
+        shown += 1
+    if shown < total:
         lines.append(
-            _("• {commitment}: since {when}, in reply to the message “{title}”").format(
-                commitment=label(row.kind, locale, row.invite_count),
-                when=i18n.format_datetime(row.committed_at, tz, locale),
-                title=html.escape(titles.get(row.template, row.template.removesuffix(".html"))),
+            _("These are the newest {shown} of your {total} commitments.").format(
+                shown=i18n.format_number(shown, locale), total=i18n.format_number(total, locale)
             )
         )
     lines.append(_("To withdraw one, tap its ✅ button under that message."))

@@ -99,7 +99,9 @@ def delete_question(person_id: int | None, _: i18n.Gettext) -> tuple[str, Inline
         "figures remain, for reports: category, age bracket, kecamatan (not desa) and dates without the time "
         "of day, from which nobody can be singled out. This cannot be undone.\n\nDo you want to continue?"
     )
-    return text, delete_keyboard(person_id, _)
+    stays = _("The commitments you made stay in those reports only as counts, with their date.")
+    head, _sep, question = text.rpartition("\n\n")
+    return f"{head} {stays}\n\n{question}", delete_keyboard(person_id, _)
 
 
 def delete_answer(data: str | None, person_id: int | None) -> bool | None:

@@ -13,6 +13,7 @@ from bot import catalog, i18n, regions
 from bot.callbacks import Codec
 from bot.commands import N_
 from bot.services.replies import Listed, Page
+from bot.views.registration import category_label
 from models import Broadcast, ReplyKind
 
 REPLIES = Codec("rp")
@@ -90,8 +91,6 @@ def _region(code: str) -> str:
 
 
 def _item(number: int, item: Listed, templates_dir: Path, tz: ZoneInfo, locale: str, _: i18n.Gettext) -> str:
-    from bot.handlers.registration import category_label  # the handlers import this module
-
     reply, figure = item.reply, item.figure
     head = _("{number}. <b>{name}</b> — {category}, {region}").format(
         number=number,
@@ -155,6 +154,27 @@ def answer_prompt(item: Listed, _: i18n.Gettext) -> str:
         "Type your answer to {name}. It is sent through Rangkul, signed with the name of the office. Type /batal "
         "to cancel."
     ).format(name=html.escape(item.figure.full_name or _("(name deleted)")))
+
+
+def answer_is_a_command(_: i18n.Gettext) -> str:
+    return _(
+        "This was not sent: an answer cannot start with “/”. Type your answer to the figure, or /batal to stop "
+        "answering."
+    )
+
+
+def answer_too_long(length: int, limit: int, _: i18n.Gettext, locale: str) -> str:
+    return _(
+        "This was not sent: your answer has {length} characters, and at most {limit} fit in one message. Please "
+        "shorten it and send it again, or type /batal to stop answering."
+    ).format(length=i18n.format_number(length, locale), limit=i18n.format_number(limit, locale))
+
+
+def already_answered(item: Listed, tz: ZoneInfo, _: i18n.Gettext, locale: str) -> str:
+    when = item.reply.answered_at
+    return _("This reply was already answered on {when}. Type /balasan to see the replies still waiting.").format(
+        when=i18n.format_datetime(when, tz, locale) if when is not None else ""
+    )
 
 
 def answer_to_figure(answer: str, controller: str, quoted: str | None, _: i18n.Gettext) -> str:

@@ -7,8 +7,8 @@ import html
 from pathlib import Path
 
 from bot import catalog, charts, commitments, i18n, regions
-from bot.handlers.registration import category_label
-from bot.services.reports import MISSING_KECAMATAN, BroadcastStats, Report, Scope
+from bot.services.reports import MISSING_KECAMATAN, UNPLACED, BroadcastStats, Report, Scope
+from bot.views.registration import category_label
 from models import CommitmentKind
 
 # Telegram's limit for a message's text.
@@ -33,6 +33,11 @@ def level_heading(level: int, _: i18n.Gettext) -> str:
         4: _("By desa/kelurahan"),
     }
     return headings[level]
+
+
+def _area_name(code: str, _: i18n.Gettext) -> str:
+    """A region's name, or what stands for commitments of figures whose region is no longer known that finely."""
+    return _("figures who deleted their data") if code == UNPLACED else region_name(code)
 
 
 def region_name(code: str) -> str:
@@ -127,8 +132,17 @@ def _compose(report: Report, templates_dir: Path, tz: dt.tzinfo, locale: str, ro
         lines += [f"• {kind_label(kind, _)}: {n(count)}" for kind, count in report.commitments_by_kind.items()]
         lines.append(_("People figures promised to invite: {count}").format(count=n(report.invited_people)))
         by_region = sorted(report.commitments_by_region.items(), key=lambda item: (-sum(item[1].values()), item[0]))
-        for code, kinds in by_region[: max(3, rows // 2)]:
-            lines.append(f"• {html.escape(region_name(code))}: {n(sum(kinds.values()))} ({_kinds(kinds, _, locale)})")
+        shown = max(3, rows // 2)
+        for code, kinds in by_region[:shown]:
+            name = html.escape(_area_name(code, _))
+            lines.append(f"• {name}: {n(sum(kinds.values()))} ({_kinds(kinds, _, locale)})")
+        if len(by_region) > shown:
+            rest = sum(sum(kinds.values()) for _code, kinds in by_region[shown:])
+            lines.append(
+                _("• {count} other regions: {commitments} commitments").format(
+                    count=n(len(by_region) - shown), commitments=n(rest)
+                )
+            )
     lines.append(_("Replies from figures: {count}").format(count=n(report.replies)))
     if report.broadcasts:
         lines += ["", _("<b>Recent broadcasts</b> (in your region)")]
@@ -182,7 +196,7 @@ def chart(report: Report, *, tz: dt.tzinfo, locale: str) -> charts.BarChart:
     _ = i18n.gettext_for(locale)
     commitments = {code: sum(kinds.values()) for code, kinds in report.commitments_by_region.items()}
     codes = list(report.by_region) + sorted(set(commitments) - set(report.by_region))
-    rows = [(region_name(code), [report.by_region.get(code, 0), commitments.get(code, 0)]) for code in codes]
+    rows = [(_area_name(code, _), [report.by_region.get(code, 0), commitments.get(code, 0)]) for code in codes]
     rows = charts.top_rows(rows, _("Others"))
     date = i18n.format_date(report.generated_at.astimezone(tz).date(), locale)
     return charts.BarChart(
