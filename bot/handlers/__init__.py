@@ -20,6 +20,7 @@ from bot.commitments import COMMITMENT
 from bot.delivery.status import CONTROL
 from bot.handlers import (
     broadcast,
+    broadcast_status,
     commitments,
     common,
     consent,
@@ -32,8 +33,10 @@ from bot.handlers import (
     reports,
     roles,
 )
+from bot.views import broadcast as broadcast_views
 from bot.views import consent as consent_views
 from bot.views import language as language_views
+from bot.views import roles as roles_views
 
 # Commands are acted on only when first sent; an edit of "/peran beri ..." must not grant twice.
 NEW = filters.UpdateType.MESSAGE
@@ -56,7 +59,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("dataku").names, profile.my_data_command, filters=NEW))
     app.add_handler(CommandHandler(command("hapusdata").names, profile.delete_command, filters=NEW))
     app.add_handler(CommandHandler(command("siaran").names, broadcast.broadcast_command, filters=NEW))
-    app.add_handler(CommandHandler(command("status").names, broadcast.status_command, filters=NEW))
+    app.add_handler(CommandHandler(command("status").names, broadcast_status.status_command, filters=NEW))
     app.add_handler(CommandHandler(command("templat").names, broadcast.templates_command, filters=NEW))
     app.add_handler(CommandHandler(command("laporan").names, reports.report_command, filters=NEW))
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
@@ -65,14 +68,14 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
     # Buttons, each feature's by its codec (bot/callbacks.py).
-    app.add_handler(CallbackQueryHandler(roles.role_button, pattern=roles.CONFIRM.pattern))
+    app.add_handler(CallbackQueryHandler(roles.role_button, pattern=roles_views.CONFIRM.pattern))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=registration.REGISTRATION.pattern))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=registration.PROFILE.pattern))
     app.add_handler(CallbackQueryHandler(profile.delete_button, pattern=profile.DELETE.pattern))
     app.add_handler(CallbackQueryHandler(consent.on_button, pattern=consent_views.NOTICE.pattern))
-    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=broadcast.COMPOSER.pattern))
-    app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=broadcast.TEMPLATES.pattern))
-    app.add_handler(CallbackQueryHandler(broadcast.control_button, pattern=CONTROL.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast.on_button, pattern=broadcast_views.COMPOSER.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast.template_button, pattern=broadcast_views.TEMPLATES.pattern))
+    app.add_handler(CallbackQueryHandler(broadcast_status.control_button, pattern=CONTROL.pattern))
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=language_views.LANGUAGE.pattern))
     app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
     app.add_handler(CallbackQueryHandler(commitments.on_button, pattern=COMMITMENT.pattern))

@@ -1,35 +1,32 @@
-"""/siaran (alias /broadcast), /templat (alias /templates) and /status: organizers compose and follow broadcasts."""
+"""/siaran (alias /broadcast) and /templat (alias /templates): organizers see the templates and compose a broadcast,
+step by step, to a preview they send or schedule. The texts and buttons are bot/views/broadcast.py."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
 from contextlib import suppress
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot import catalog, i18n
-from bot.callbacks import Codec
-from bot.commands import N_
 from bot.context import Context
-from bot.delivery.status import parse_control, quiet_hold_line, status_message
 from bot.handlers import broadcast_regions
-from bot.handlers.access import NOT_ORGANIZER, drop_keyboard, guarded
-from bot.handlers.limits import echo
-from bot.handlers.registration import age_label, category_label
+from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
-from bot.services import broadcasts, conversations, quiet
+from bot.services import broadcasts, conversations
 from bot.services.broadcasts import BroadcastError, Segment
+from bot.views import broadcast as views
+from bot.views import broadcast_regions as region_views
+
+# The codecs live with the views that build their buttons; they are named here too, as before the views.
+from bot.views.broadcast import COMPOSER as COMPOSER
+from bot.views.broadcast import TEMPLATES as TEMPLATES
+from bot.views.broadcast import pressed_template as pressed_template
 from models import AgeBracket, ConversationState, FigureCategory, Role, utcnow
 
 FLOW = "broadcast"
-TEMPLATE_GONE = N_("That template no longer exists. Type /siaran to choose another one, or /templat to see them all.")
-# The composer's buttons: "sx:<action>:<conversation version>[:<argument>]"; a press on any other version is stale.
-COMPOSER = Codec("sx")
-# /templat's buttons: "tpl:show:<template>"; "tpl:<template>", from before the codec, is read too.
-TEMPLATES = Codec("tpl")
 
 
 # ----------------------------------------------------------------------------------------- /templat
@@ -38,47 +35,18 @@ TEMPLATES = Codec("tpl")
 @guarded(Role.ORGANIZER)
 async def templates_command(update: Update, context: Context) -> None:
     """/templat: the templates, and a rendered preview of one (/templat <name>)."""
-    _ = context._
     message = update.effective_message
     assert message is not None
-    infos = catalog.load_catalog(context.settings.templates.dir, context.locale)
     if context.args:
         info = catalog.get_template_info(context.settings.templates.dir, context.args[0], context.locale)
         if info is None:
-            await message.reply_text(
-                _("There is no template called {name}. Type /templat to see them all.").format(
-                    name=echo(context.args[0])
-                )
-            )
+            await message.reply_text(views.no_such_template(context.args[0], context._))
             return
-        await message.reply_text(_("<b>{title}</b> — preview with sample data:").format(title=html.escape(info.title)))
+        await message.reply_text(views.sample_heading(info, context._))
         await message.reply_text(_sample_render(info, context))
         return
-    lines = [_("<b>Message templates</b>")]
-    for info in infos:
-        short, title = html.escape(info.name.removesuffix(".html")), html.escape(info.title)
-        lines.append(f"• <code>{short}</code> — <b>{title}</b>: {html.escape(info.description)}")
-    lines.append("\n" + _("See one with /templat &lt;name&gt;; send one with /siaran."))
-    await message.reply_text("\n".join(lines), reply_markup=templates_keyboard(infos))
-
-
-def templates_keyboard(infos: list[catalog.TemplateInfo]) -> InlineKeyboardMarkup:
-    """One button per template under /templat, showing its preview."""
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(info.title, callback_data=TEMPLATES.data("show", info.name.removesuffix(".html")))]
-            for info in infos
-        ]
-    )
-
-
-def pressed_template(data: object) -> str:
-    """The template a /templat button names ('' for data we did not make)."""
-    pressed = TEMPLATES.parse(data)
-    if pressed is not None and pressed.action == "show" and len(pressed.args) == 1:
-        return pressed.args[0]
-    old = TEMPLATES.fields(data)  # "tpl:<template>": /templat lists sent before the codec
-    return old[0] if old is not None and len(old) == 1 else ""
+    text, markup = views.template_list(catalog.load_catalog(context.settings.templates.dir, context.locale), context._)
+    await message.reply_text(text, reply_markup=markup)
 
 
 @guarded(Role.ORGANIZER)
@@ -89,9 +57,7 @@ async def template_button(update: Update, context: Context) -> None:
     await query.answer()
     info = catalog.get_template_info(context.settings.templates.dir, pressed_template(query.data), context.locale)
     if info is None:
-        await context.bot.send_message(
-            update.effective_chat.id, context._("This button is no longer valid. Type /templat to see the templates.")
-        )
+        await context.bot.send_message(update.effective_chat.id, views.stale_template_button(context._))
         return
     await context.bot.send_message(update.effective_chat.id, _sample_render(info, context))
 
@@ -106,11 +72,6 @@ def _sample_render(info: catalog.TemplateInfo, context: Context) -> str:
 # ----------------------------------------------------------------------------------------- /siaran
 
 
-def _button(state: ConversationState, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-    data = COMPOSER.data(action, state.version, *([arg] if arg else []))
-    return InlineKeyboardButton(label, callback_data=data)
-
-
 def _segment(state: ConversationState) -> Segment:
     return Segment.from_dict(state.data.get("segment", {}))
 
@@ -122,7 +83,6 @@ def _info(state: ConversationState, context: Context) -> catalog.TemplateInfo | 
 @guarded(Role.ORGANIZER)
 async def broadcast_command(update: Update, context: Context) -> None:
     """/siaran: choose a template, fill its values, choose the segment, preview, send or schedule."""
-    _ = context._
     assert context.person is not None and update.effective_chat is not None
     await conversations.cancel(session=context.session, person=context.person)
     assert context.person.id is not None
@@ -156,48 +116,24 @@ async def _ask(chat_id: int, state: ConversationState, context: Context) -> None
 
 
 async def _question(state: ConversationState, context: Context) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The view of the composer's current step, with what it shows read here."""
     _ = context._
     step = state.step
-    cancel_row = [_button(state, _("Cancel"), "cancel")]
     if step == "template":
-        infos = catalog.load_catalog(context.settings.templates.dir, context.locale)
-        rows = [[_button(state, info.title, "tpl", info.name.removesuffix(".html"))] for info in infos]
-        return _("<b>New broadcast</b>\nWhich message do you want to send?"), InlineKeyboardMarkup([*rows, cancel_row])
+        return views.template_question(state, catalog.load_catalog(context.settings.templates.dir, context.locale), _)
     info = _info(state, context)
     assert info is not None
     if step == "value":
-        spec = info.values[int(state.data.get("value_index", 0))]
-        text = _("<b>{label}</b>\nPlease type it, for example: {example}").format(
-            label=html.escape(spec.label), example=html.escape(spec.example)
-        )
-        return text, InlineKeyboardMarkup([cancel_row])
+        return views.value_question(state, info.values[int(state.data.get("value_index", 0))], _)
     if step == "region":
-        return broadcast_regions.question(state, context, _button)
+        picker = broadcast_regions.picker_of(state, context)
+        return views.region_question(state, picker, context.authority, context.locale, _)
     if step in ("category", "age"):
-        picked = set(state.data.get(step, []))
-        options = (
-            [(c.value, _category_name(c.value, context)) for c in FigureCategory]
-            if step == "category"
-            else [(a.value, _age_name(a.value, context)) for a in AgeBracket]
-        )
-        rows = [
-            [_button(state, ("✓ " if value in picked else "") + label, "toggle", value)] for value, label in options
-        ]
-        rows.append([_button(state, _("Continue") + " ›", "next")])
-        text = (
-            _("Which categories? Tap to select; none selected means all.")
-            if step == "category"
-            else _("Which age brackets? Tap to select; none selected means all.")
-        )
-        return text, InlineKeyboardMarkup([*rows, cancel_row])
+        return views.choice_question(state, _)
     if step == "since":
-        text = _("Only figures registered since a date? Type the date (for example 01-01-2029), or choose All.")
-        return text, InlineKeyboardMarkup([[_button(state, _("All, whenever they registered"), "since")], cancel_row])
+        return views.since_question(state, _)
     if step == "schedule":
-        text = _("When should it be sent? Type the date and time in {zone}, for example 20-01-2029 09.00.").format(
-            zone=i18n.zone_label(organizer_tz(context))
-        )
-        return text, InlineKeyboardMarkup([cancel_row])
+        return views.schedule_question(state, organizer_tz(context), _)
     _rendered, text, markup = await _preview(state, context, info)
     return text, markup
 
@@ -219,17 +155,10 @@ async def _preview(
     sample = await broadcasts.sample_recipient(
         session=context.session, segment=segment, authority=context.authority, settings=settings
     )
-    regions_line = broadcast_regions.preview_line(segment.regions, context)
+    regions_line = region_views.preview_line(segment.regions, context.authority, _)
     if sample is None:
-        text = _("No registered figure who receives messages matches this choice. Change the segment or cancel.")
-        text += "\n" + regions_line
-        return (
-            None,
-            text,
-            InlineKeyboardMarkup(
-                [[_button(state, _("Change recipients"), "resegment")], [_button(state, _("Cancel"), "cancel")]]
-            ),
-        )
+        text, markup = views.nobody_matches(state, regions_line, _)
+        return None, text, markup
     figure, person = sample
     values = broadcasts.parse_values(info, state.data.get("values", {}), settings)
     rendered = broadcasts.render_message(
@@ -246,16 +175,10 @@ async def _preview(
     state.data.pop("preview", None)  # stored by earlier versions
     state.data["template_version"] = info.version  # what the organizer saw is what gets sent
     conversations.mark_changed(state)
-    header = _(
-        "<b>Above is the message exactly as {name} will receive it.</b>\nRecipients: <b>{count}</b> (people who "
-        "stopped messages, blocked the bot or deleted their data are not counted)."
-    ).format(name=html.escape(figure.full_name or ""), count=i18n.format_number(count, context.locale))
-    header += "\n" + regions_line
-    keyboard = [
-        [_button(state, "📨 " + _("Send now"), "send"), _button(state, "🕒 " + _("Schedule"), "schedule")],
-        [_button(state, _("Change recipients"), "resegment"), _button(state, _("Cancel"), "cancel")],
-    ]
-    return rendered, header, InlineKeyboardMarkup(keyboard)
+    text, markup = views.preview(
+        state, name=figure.full_name or "", count=count, regions_line=regions_line, locale=context.locale, _=_
+    )
+    return rendered, text, markup
 
 
 def organizer_tz(context: Context) -> ZoneInfo:
@@ -269,17 +192,9 @@ def organizer_tz(context: Context) -> ZoneInfo:
 def _check_not_past(value: object, tz: ZoneInfo, _: i18n.Gettext) -> None:
     now = utcnow()
     if isinstance(value, dt.datetime) and value < now:
-        raise ValueError(_("That time has already passed. Please give a time in the future."))
+        raise ValueError(views.time_passed(_))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < now.astimezone(tz).date():
-        raise ValueError(_("That date has already passed. Please give a date from today on."))
-
-
-def _category_name(value: str, context: Context) -> str:
-    return category_label(value, context._)
-
-
-def _age_name(value: str, context: Context) -> str:
-    return age_label(value, context._)
+        raise ValueError(views.date_passed(_))
 
 
 def _move(state: ConversationState, step: str) -> None:
@@ -301,9 +216,7 @@ async def on_button(update: Update, context: Context) -> None:
     pressed = COMPOSER.parse(query.data)
     state = await _state(context)
     if state is None or pressed is None or pressed.arg(0) != str(state.version):
-        await query.answer(
-            _("This button is no longer valid. Go on from the latest question, or type /siaran to start again.")
-        )
+        await query.answer(views.stale_button(_))
         await drop_keyboard(query.message)
         if state is not None:
             # The pressed message may have been the question itself (a forged version): ask it again, whole.
@@ -313,12 +226,12 @@ async def on_button(update: Update, context: Context) -> None:
     await query.answer()
     chat_id = update.effective_chat.id
     if len(pressed.args) > 2:  # no composer button carries more than the version and one argument
-        await context.bot.send_message(chat_id, _("Please choose one of the buttons above."))
+        await context.bot.send_message(chat_id, views.choose_a_button(_))
         return
     if action == "cancel":
         await conversations.cancel(session=context.session, person=context.person)
         await drop_keyboard(query.message)
-        await context.bot.send_message(chat_id, _("Broadcast cancelled. Nothing was sent."))
+        await context.bot.send_message(chat_id, views.cancelled(_))
         return
     if action == "send" and state.step == "preview":
         # The preview keeps its buttons when the broadcast is refused (a quiet period: "🕒 Jadwalkan" is the way on).
@@ -347,7 +260,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
     if step == "template" and action == "tpl":
         info = catalog.get_template_info(context.settings.templates.dir, arg, context.locale)
         if info is None:
-            return _(TEMPLATE_GONE)
+            return views.template_gone(_)
         state.data.update(template=info.name, values={}, value_index=0)
         _move(state, "value" if info.values else "region")
     elif step == "region" and action in broadcast_regions.ACTIONS:
@@ -360,7 +273,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
     elif step in ("category", "age") and action == "toggle":
         allowed = {c.value for c in FigureCategory} if step == "category" else {a.value for a in AgeBracket}
         if arg not in allowed:
-            return _("Please choose one of the buttons above.")
+            return views.choose_a_button(_)
         picked = set(state.data.get(step, []))
         picked ^= {arg}
         state.data[step] = sorted(picked)
@@ -381,7 +294,7 @@ def _apply_button(state: ConversationState, action: str, arg: str, context: Cont
         broadcast_regions.reopen(state, context)
         _move(state, "region")
     else:
-        return _("Please choose one of the buttons above.")
+        return views.choose_a_button(_)
     return None
 
 
@@ -394,7 +307,7 @@ async def on_text(update: Update, context: Context) -> bool:
         return False
     if not context.authority.at_least(Role.ORGANIZER):
         await conversations.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
-        await message.reply_text(_("Sorry, only election organizers may do this."))
+        await message.reply_text(views.organizers_only(_))
         return True
     chat_id = update.effective_chat.id
     text = message.text.strip()
@@ -425,7 +338,7 @@ async def on_text(update: Update, context: Context) -> bool:
             await _create(update, context, state, scheduled_at=when)
             return True
         else:
-            raise ValueError(_("Please choose one of the buttons above."))
+            raise ValueError(views.choose_a_button(_))
     except ValueError as exc:
         await message.reply_text(str(exc))
         return True
@@ -442,10 +355,10 @@ async def _create(
     chat_id = update.effective_chat.id
     info = _info(state, context)
     if info is None:
-        await context.bot.send_message(chat_id, _(TEMPLATE_GONE))
+        await context.bot.send_message(chat_id, views.template_gone(_))
         return False
     if info.version != state.data.get("template_version"):
-        await context.bot.send_message(chat_id, _("The template has changed since the preview. Please check it again."))
+        await context.bot.send_message(chat_id, views.template_changed(_))
         _move(state, "preview")
         await _ask(chat_id, state, context)
         return False
@@ -462,7 +375,7 @@ async def _create(
         )
     except BroadcastError as exc:
         await context.session.rollback()
-        await context.bot.send_message(chat_id, refusal_text(exc, context))
+        await context.bot.send_message(chat_id, views.refusal(exc, context.settings, context.locale, _))
         return False
     except ValueError as exc:
         await context.session.rollback()
@@ -473,122 +386,8 @@ async def _create(
     # commit it too, but "send now" sends none before the wake).
     await context.session.commit()
     if scheduled_at is not None:
-        text = _("Scheduled: broadcast #{id} to {count} recipients on {when}.").format(
-            id=broadcast.id,
-            count=i18n.format_number(broadcast.recipient_count, context.locale),
-            when=i18n.format_datetime(scheduled_at, organizer_tz(context), context.locale),
-        )
-        if (blocked := quiet.blocked_at(context.settings, scheduled_at)) is not None:
-            text += " " + quiet_hold_line(blocked, context.settings, context.locale)
+        text = views.scheduled(broadcast, scheduled_at, organizer_tz(context), context.settings, context.locale, _)
         await context.bot.send_message(chat_id, text)
     if context.bot_data.delivery is not None:
         context.bot_data.delivery.wake()
     return True
-
-
-def refusal_text(error: BroadcastError, context: Context) -> str:
-    _ = context._
-    if error.code in ("quiet", "quiet_paused", "quiet_resume"):
-        hold: quiet.Hold = error.details["hold"]
-        texts = {
-            "quiet": _(
-                "Sorry, in line with Rangkul's settings no broadcast is sent during {period}, until {end}. "
-                "Broadcasts it held back are sent on {release}. To send this one then, tap 🕒 Schedule on the "
-                "preview above and give a time."
-            ),
-            # Answers to a button (at most 200 characters).
-            "quiet_paused": _(
-                "Sorry, in line with Rangkul's settings nothing is sent during {period}. It will go on by itself "
-                "on {release}."
-            ),
-            "quiet_resume": _(
-                "Sorry, in line with Rangkul's settings nothing is sent during {period}. Please resume it after {end}."
-            ),
-        }
-        return texts[error.code].format(
-            period=html.escape(hold.period.name),
-            end=i18n.format_datetime(hold.period.end, context.settings.tz, context.locale),
-            release=i18n.format_datetime(hold.release, context.settings.tz, context.locale),
-        )
-    texts = {
-        "no_recipients": _(
-            "No registered figure who receives messages matches this choice. Type /siaran to choose other recipients."
-        ),
-        "outside_scope": _(
-            "Some of the regions are outside your scope. Type /bantuan to see your regions, or ask an admin."
-        ),
-        "schedule_past": _("That time has already passed. Please give a time in the future."),
-        "not_organizer": _(NOT_ORGANIZER),
-        "not_allowed": _("You may only control your own broadcasts. Type /status to see yours."),
-        "wrong_state": _("That is not possible in the broadcast's current state. Type /status to see where it stands."),
-        "paused_by_admin": _(
-            "An admin paused this broadcast, so only an admin can resume it. Please contact your admin; you can "
-            "still cancel it."
-        ),
-        "needs_admin": _(
-            "This broadcast was paused because its organizer's role or regions changed, so only an admin can "
-            "resume it. Please ask your admin to resume or cancel it."
-        ),
-        "template_changed": _(
-            "The template changed after this broadcast was composed, so it cannot be resumed. Please cancel it "
-            "and compose it again with /siaran."
-        ),
-    }
-    return texts.get(
-        error.code, _("That is not possible. Type /status to see your broadcasts, or /siaran to compose a new one.")
-    )
-
-
-# ----------------------------------------------------------------------------------------- control and /status
-
-
-@guarded(Role.ORGANIZER)
-async def control_button(update: Update, context: Context) -> None:
-    """Pause, resume or cancel from the status message; the role and ownership are checked here, every time."""
-    _ = context._
-    query = update.callback_query
-    assert query is not None and context.person is not None
-    pressed = parse_control(query.data)
-    if pressed is None:
-        await query.answer(_("This button is no longer valid. Type /status to see your broadcasts."), show_alert=True)
-        return
-    try:
-        broadcast = await broadcasts.control(
-            session=context.session,
-            person=context.person,
-            authority=context.authority,
-            settings=context.settings,
-            broadcast_id=pressed[1],
-            action=pressed[0],
-        )
-    except BroadcastError as exc:
-        await context.session.rollback()
-        await query.answer(refusal_text(exc, context), show_alert=True)
-        return
-    done = {"pause": _("Paused."), "resume": _("Resumed."), "cancel": _("Cancelled.")}
-    await query.answer(done[pressed[0]])
-    assert broadcast.id is not None
-    counts = await broadcasts.outcome_counts(session=context.session, broadcast_id=broadcast.id)
-    text, markup = status_message(broadcast, counts, context.settings, context.locale)
-    if isinstance(query.message, Message):
-        with suppress(TelegramError):
-            await query.message.edit_text(text, reply_markup=markup)
-    if context.bot_data.delivery is not None:
-        context.bot_data.delivery.wake()
-
-
-@guarded(Role.ORGANIZER)
-async def status_command(update: Update, context: Context) -> None:
-    """/status: recent broadcasts with their figures."""
-    _ = context._
-    message = update.effective_message
-    assert message is not None and context.person is not None
-    recent = await broadcasts.recent(session=context.session, person=context.person, authority=context.authority)
-    if not recent:
-        await message.reply_text(_("No broadcasts yet. Start one with /siaran."))
-        return
-    for broadcast in recent[:5]:
-        assert broadcast.id is not None
-        counts = await broadcasts.outcome_counts(session=context.session, broadcast_id=broadcast.id)
-        text, markup = status_message(broadcast, counts, context.settings, context.locale)
-        await message.reply_text(text, reply_markup=markup)

@@ -1,27 +1,18 @@
-"""The composer's recipient-region step (/siaran, step 3): its question and buttons, and what a press or a typed
-answer does. The choosing itself is bot/services/region_picker.py."""
+"""The composer's recipient-region step (/siaran, step 3): what a press or a typed answer does to the draft. The
+choosing itself is bot/services/region_picker.py; the question and its refusals are bot/views/broadcast_regions.py."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-
-from bot import i18n, regions
 from bot.context import Context
-from bot.handlers import keyboards
-from bot.handlers.limits import MAX_TYPED_CODES, echo, listed
+from bot.handlers.limits import MAX_TYPED_CODES
 from bot.services import conversations, region_picker
 from bot.services.region_picker import Picker, Problem, Refusal
-from models import ConversationState, Role
+from bot.views import broadcast_regions as views
+from models import ConversationState
 
-# The composer's button maker: (state, label, action, argument) -> a button carrying the conversation's version.
-Button = Callable[[ConversationState, str, str, str], InlineKeyboardButton]
 ACTIONS = frozenset({"all", "open", "pick", "page", "up", "review", "done"})
-# How many chosen regions the question and the preview name before "… and N more".
-NAMED = 10
 
 
 @dataclass(frozen=True)
@@ -44,107 +35,12 @@ def _keep(state: ConversationState, picker: Picker) -> None:
     conversations.mark_changed(state)
 
 
-def chosen_names(codes: list[str], context: Context) -> str:
-    """The chosen regions by name, "Kalimantan Selatan; Kota Banjarmasin", shortened for long lists."""
-    return listed([html.escape(region_picker.label(code)) for code in codes], context._, limit=NAMED, separator="; ")
-
-
-def scope_names(context: Context) -> str:
-    return chosen_names(list(context.authority.scopes), context)
-
-
-def preview_line(codes: list[str], context: Context) -> str:
-    """The preview's line naming the chosen regions ("all regions" when none is chosen)."""
-    _ = context._
-    if codes:
-        names = chosen_names(codes, context)
-    elif context.authority.role is Role.ADMIN:
-        names = _("all regions")
-    else:
-        names = _("all your regions ({regions})").format(regions=scope_names(context))
-    return _("Regions: {regions}").format(regions=names)
-
-
-# ----------------------------------------------------------------------------------------- the question
-
-
-def question(state: ConversationState, context: Context, button: Button) -> tuple[str, InlineKeyboardMarkup]:
-    """The region question as the draft stands: where the drill-down is, what is chosen, the buttons."""
-    _ = context._
-    authority = context.authority
-    picker = picker_of(state, context)
-    lines = [
-        _("<b>Who should receive it?</b>"),
-        _(
-            "Type the name of a region (for example <i>Kalimantan Selatan</i> or <i>Kota Banjarmasin</i>) or its "
-            "Kemendagri code (for example <code>63.71.05</code>), or open a region below, down to desa/kelurahan. "
-            "Several regions can be combined: separate them with commas, or add them one after another."
-        ),
-    ]
-    if authority.role is not Role.ADMIN:
-        lines.append(_("You may choose within: {regions}.").format(regions=scope_names(context)))
-    if picker.picked:
-        lines.append(
-            _("<b>Chosen ({count}):</b> {regions}").format(
-                count=i18n.format_number(len(picker.picked), context.locale),
-                regions=chosen_names(picker.picked, context),
-            )
-        )
-    else:
-        lines.append("<i>" + _("Nothing chosen yet.") + "</i>")
-    if picker.reviewing:
-        lines.append(_("Tap a region to remove it from the choice."))
-    elif picker.matches:
-        lines.append(_("Several regions match “{name}”. Please choose one:").format(name=echo(picker.query)))
-    elif picker.browse is not None and (opened := regions.get(picker.browse)):
-        lines.append("📍 " + html.escape(opened.path))
-
-    def make(label: str, action: str, arg: str = "") -> InlineKeyboardButton:
-        return button(state, label, action, arg)
-
-    shown, page, pages = keyboards.page_of(region_picker.options(picker, authority), picker.page)
-    keyboard: list[list[InlineKeyboardButton]] = []
-    if picker.browse is not None and not picker.matches and not picker.reviewing:
-        opened = regions.get(picker.browse)
-        if opened is not None:
-            mark = "✅ " if regions.in_scope(opened.code, picker.picked) else "➕ "
-            keyboard.append([make(mark + _("All of {name}").format(name=opened.name), "pick", opened.code)])
-    keyboard += keyboards.rows([_option(region, picker, context, make) for region in shown])
-    navigation = keyboards.page_row(page, pages, lambda label, to: make(label, "page", str(to)), _)
-    if navigation:
-        keyboard.append(navigation)
-        lines.append(keyboards.page_line(page, pages, _))
-    if region_picker.can_go_up(picker, authority):
-        keyboard.append([make("« " + _("Back"), "up")])
-    if picker.picked and not picker.reviewing:
-        keyboard.append([make("✖ " + _("Remove a region"), "review"), make(_("Continue") + " ›", "done")])
-    elif not picker.picked:
-        everything = _("All my regions") if authority.role is Role.ORGANIZER else _("All regions")
-        keyboard.append([make(everything, "all")])
-    keyboard.append([make(_("Cancel"), "cancel")])
-    return "\n\n".join(lines), InlineKeyboardMarkup(keyboard)
-
-
-def _option(
-    region: regions.Region, picker: Picker, context: Context, make: Callable[..., InlineKeyboardButton]
-) -> InlineKeyboardButton:
-    if picker.reviewing:
-        return make("✖ " + region_picker.label(region.code), "pick", region.code)
-    mark = "✅ " if regions.in_scope(region.code, picker.picked) else ""
-    if picker.matches:
-        # Matches come from anywhere in the scope: their parents tell "Martapura" from "Martapura".
-        return make(mark + region.path, "pick", region.code)
-    if region_picker.can_open(region, context.authority):
-        return make(mark + region.name + " ›", "open", region.code)
-    return make(mark + region.name, "pick", region.code)
-
-
-# ----------------------------------------------------------------------------------------- answers
+def _problem(problem: Problem, context: Context) -> str:
+    return views.problem_text(problem, context.authority, context.locale, context._)
 
 
 def press(state: ConversationState, action: str, arg: str, context: Context) -> Outcome:
     """A button of the region question (its version already checked); every region in it is checked again."""
-    _ = context._
     authority = context.authority
     picker = picker_of(state, context)
     problem: Problem | None = None
@@ -170,7 +66,7 @@ def press(state: ConversationState, action: str, arg: str, context: Context) -> 
     else:
         problem = Problem(Refusal.CHOOSE)
     if problem is not None:
-        return Outcome(problem=problem_text(problem, context))
+        return Outcome(problem=_problem(problem, context))
     _keep(state, picker)
     return Outcome()
 
@@ -180,63 +76,9 @@ def typed(state: ConversationState, text: str, context: Context) -> str | None:
     picker = picker_of(state, context)
     problem = region_picker.type_in(text, picker, context.authority, limit=MAX_TYPED_CODES)
     if problem is not None:
-        return problem_text(problem, context)
+        return _problem(problem, context)
     _keep(state, picker)
     return None
-
-
-def problem_text(problem: Problem, context: Context) -> str:
-    _ = context._
-    subject = echo(problem.subject, 40)
-    refusal = problem.refusal
-    if refusal is Refusal.UNKNOWN_CODE:
-        return _(
-            "Region code {code} is not a Kemendagri code. Please check it, type the region's name instead, or "
-            "choose from the buttons."
-        ).format(code=echo(problem.subject, 20))
-    if refusal is Refusal.UNKNOWN_NAME:
-        if context.authority.role is Role.ADMIN:
-            text = _(
-                "We could not find a region named {name}. Please check the spelling, or type its Kemendagri code."
-            ).format(name=subject)
-        else:
-            text = _(
-                "We could not find a region named {name} within your regions ({regions}). Please check the "
-                "spelling, or choose from the buttons."
-            ).format(name=subject, regions=scope_names(context))
-        if not problem.villages_searched:
-            text += " " + _("A desa/kelurahan is found by name once its kabupaten/kota is opened below.")
-        return text
-    if refusal is Refusal.OUTSIDE:
-        return _(
-            "{region} is outside your scope. You may choose only regions within {regions}: type the name or code "
-            "of one of them or of a region inside them, or choose from the buttons."
-        ).format(region=subject, regions=scope_names(context))
-    if refusal is Refusal.TOO_MANY_TYPED:
-        return _(
-            "You typed {count} region codes; at most {limit} fit in one broadcast. Please use a code "
-            "higher up that covers them (for example the kabupaten/kota <code>63.71</code> instead of "
-            "its kecamatan), or send a second broadcast for the rest."
-        ).format(count=i18n.format_number(problem.count, context.locale), limit=MAX_TYPED_CODES)
-    if refusal is Refusal.TOO_MANY:
-        return _(
-            "Together that makes {count} regions; at most {limit} fit in one broadcast. Please remove some "
-            "(“Remove a region”), choose a region higher up that covers them, or send a second broadcast for "
-            "the rest."
-        ).format(count=i18n.format_number(problem.count, context.locale), limit=MAX_TYPED_CODES)
-    if refusal is Refusal.INCLUDED:
-        return _(
-            "{region} is already included in {within}, which is chosen. To send to {region} only, remove "
-            "{within} first (“Remove a region”)."
-        ).format(region=subject, within=html.escape(problem.within))
-    if refusal is Refusal.SHORT:
-        return _("Please type at least two letters of the region's name.")
-    if problem.subject:
-        return _(
-            "Several regions match {name} as well. Please type the names that match several regions one at a "
-            "time; nothing was chosen yet."
-        ).format(name=subject)
-    return _("Please choose one of the buttons above.")
 
 
 def reopen(state: ConversationState, context: Context) -> None:
