@@ -212,7 +212,7 @@ async def test_echoed_input_is_shortened(harness: Harness) -> None:
 
 
 def test_echo_shortens_and_escapes() -> None:
-    from bot.handlers import limits
+    from bot.views import limits
 
     assert limits.echo("<b>" + "x" * 100, 10) == "&lt;b&gt;xxxxxx…"
     assert limits.echo("  a \n b ") == "a b"

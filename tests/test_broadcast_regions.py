@@ -7,8 +7,8 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot import regions
-from bot.handlers import keyboards
 from bot.services import roles
+from bot.views import keyboards
 from models import Broadcast, ConversationState, Person, Role
 from tests.conftest import ADMIN_ID, Harness
 from tests.faketg.core import FakeMessage

@@ -241,3 +241,15 @@ async def test_buttons_sent_before_the_codec_still_work(harness: Harness) -> Non
     await harness.press_data(ORGANIZER, status_view, f"bc:{sent.id}:pause")
     assert harness.fake.callback_answers[-1]["text"] == "Dihentikan sementara."
     assert (await _broadcasts(harness))[0].status == BroadcastStatus.PAUSED
+
+
+def test_int_arg_gives_only_ids_a_database_column_can_hold() -> None:
+    codec = Codec("zz")
+    pressed = codec.parse(codec.data("go", "7", "0", "9" * 22, "2147483647", "2147483648", "1e3", "-1"))
+    assert pressed is not None
+    assert pressed.int_arg(0) == 7
+    assert pressed.int_arg(1) is None and pressed.int_arg(1, minimum=0) == 0
+    assert pressed.int_arg(2) is None  # 22 digits: no such row, never an overflow
+    assert pressed.int_arg(3) == 2**31 - 1 and pressed.int_arg(4) is None
+    assert pressed.int_arg(5) is None
+    assert pressed.int_arg(6) is None and pressed.int_arg(7) is None

@@ -12,7 +12,7 @@ from bot import catalog, i18n
 from bot.app import set_menus
 from bot.config import Settings
 from bot.delivery.status import status_message
-from bot.handlers.limits import listed
+from bot.views.limits import listed
 from models import AuditEvent, Broadcast, Person
 from tests.conftest import Harness
 from tests.test_broadcast import compose_invitation, make_figures, make_organizer, tap

@@ -111,10 +111,8 @@ def parse_control(data: object) -> tuple[str, int] | None:
         pressed = Pressed(action=old[1], args=old[:1])
     if pressed is None or pressed.action not in CONTROL_ACTIONS or len(pressed.args) != 1:
         return None
-    broadcast_id = pressed.arg(0)
-    if not (broadcast_id.isdigit() and 1 <= len(broadcast_id) <= 12):
-        return None
-    return pressed.action, int(broadcast_id)
+    broadcast_id = pressed.int_arg(0)
+    return None if broadcast_id is None else (pressed.action, broadcast_id)
 
 
 def quiet_hold_line(hold: quiet.Hold, settings: Settings, locale: str) -> str:

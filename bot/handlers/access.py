@@ -11,16 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
-from bot.commands import N_
 from bot.context import Context
+from bot.views.limits import NOT_ORGANIZER
 from models import Role
 
 R = TypeVar("R")
 
-NOT_ORGANIZER = N_(
-    "Sorry, only election organizers may do this. If you work for the KPU or Bawaslu, ask your office's Rangkul "
-    "admin to give you the organizer role. Type /bantuan to see the commands you can use."
-)
 Callback = Callable[[Update, Context], Coroutine[Any, Any, R]]
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.context import Context
-from bot.handlers.limits import MAX_TYPED_CODES
 from bot.services import conversations, region_picker
 from bot.services.region_picker import Picker, Problem, Refusal
 from bot.views import broadcast_regions as views
+from bot.views.limits import MAX_TYPED_CODES
 from models import ConversationState
 
 ACTIONS = frozenset({"all", "open", "pick", "page", "up", "review", "done"})

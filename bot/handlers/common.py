@@ -17,8 +17,8 @@ from bot.handlers import errors
 from bot.handlers import registration as registration_handlers
 from bot.handlers import replies as replies_handlers
 from bot.handlers.access import guarded, private_chat_button
-from bot.handlers.limits import listed
 from bot.services import figures, people, registration, roles
+from bot.views.limits import listed
 from models import Role
 
 PENDING_KEYS = ("role_pending",)

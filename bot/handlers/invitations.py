@@ -9,8 +9,8 @@ from telegram import Update
 from bot import i18n, regions
 from bot.context import Context
 from bot.handlers.access import guarded
-from bot.handlers.limits import echo, listed
 from bot.services import invitations, region_picker
+from bot.views.limits import echo, listed
 from models import Role
 
 

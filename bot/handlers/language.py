@@ -11,9 +11,9 @@ from bot import i18n, menus
 from bot.context import Context
 from bot.handlers import broadcast, commitments, registration, replies
 from bot.handlers.access import guarded
-from bot.handlers.limits import echo
 from bot.services import conversations, people
 from bot.views import language as views
+from bot.views.limits import echo
 
 
 @guarded()

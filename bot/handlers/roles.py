@@ -15,9 +15,9 @@ from telegram.error import TelegramError
 from bot import i18n, menus, regions
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
-from bot.handlers.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, unique
 from bot.services import people, roles
 from bot.views import roles as views
+from bot.views.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, unique
 
 # The codec lives with the view that builds its buttons; it is named here too, as before the views.
 from bot.views.roles import CONFIRM as CONFIRM

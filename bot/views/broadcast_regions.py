@@ -9,11 +9,11 @@ from typing import Protocol
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n, regions
-from bot.handlers import keyboards
-from bot.handlers.limits import MAX_TYPED_CODES, echo, listed
 from bot.services import region_picker
 from bot.services.region_picker import Picker, Problem, Refusal
 from bot.services.roles import Authority
+from bot.views import keyboards
+from bot.views.limits import MAX_TYPED_CODES, echo, listed
 from models import Role
 
 # How many chosen regions the question and the preview name before "… and N more".

@@ -11,8 +11,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n, regions
 from bot.callbacks import Codec
-from bot.handlers.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, echo, listed
 from bot.services.roles import Authority, RoleChange, RoleHolder
+from bot.views.limits import MAX_ORGANIZER_SCOPES, MAX_TYPED_CODES, echo, listed
 from models import Person, Role
 
 # "peran:<ok|no>:<nonce>", the layout from before the codec.

@@ -1,4 +1,5 @@
-"""Replies that stay under Telegram's 4,096 characters: what people typed is quoted short, long lists stop early."""
+"""Replies that stay under Telegram's 4,096 characters (what people typed is quoted short, long lists stop
+early), and the refusal every organizer command shares."""
 
 from __future__ import annotations
 
@@ -6,6 +7,13 @@ import html
 from collections.abc import Sequence
 
 from bot import i18n
+from bot.commands import N_
+
+# The refusal for a figure who tries an organizer's command.
+NOT_ORGANIZER = N_(
+    "Sorry, only election organizers may do this. If you work for the KPU or Bawaslu, ask your office's Rangkul "
+    "admin to give you the organizer role. Type /bantuan to see the commands you can use."
+)
 
 # A quoted word or code never needs more to be recognised; a 4,000-character paste must not come back whole.
 ECHO_LIMIT = 40
