@@ -68,11 +68,17 @@ async def _set_opt_in(update: Update, context: Context, *, opt_in: bool, confirm
 
 def stop_confirmation(context: Context) -> str:
     """What /berhenti (and the changed notice's "stop" button) answers: the same retention as the notice says."""
+    retention = context.settings.privacy.retention_until
+    if retention is None:
+        return context._(
+            "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
+            "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
+        )
     return context._(
         "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
         "delete it with /hapusdata, or at the latest until {retention}, when it is deleted. Type /lanjut whenever "
         "you want to receive messages again."
-    ).format(retention=i18n.format_date(context.settings.privacy.retention_until, context.locale))
+    ).format(retention=i18n.format_date(retention, context.locale))
 
 
 @guarded()

@@ -24,9 +24,10 @@ from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
-from bot.services import conversations, invitations, registration
+from bot.services import conversations, invitations, registration, retention
 from bot.services.figure_input import Problem
 from bot.services.registration import Finished, Step
+from bot.services.retention import Phase
 from models import AgeBracket, ConversationState, Figure, FigureCategory, Invitation, utcnow
 
 # Registration's buttons: "reg:<action>:<conversation version>[:<argument>…]" ("reg:new" starts one).
@@ -316,6 +317,19 @@ async def begin(update: Update, context: Context, invitation: Invitation | None 
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is not None:
         await show_profile(update, context, figure, intro=context._("You are already registered. This is your data:"))
+        return
+    until = context.settings.privacy.retention_until
+    if until is not None and retention.phase(context.settings, retention.today(context.settings)) is Phase.PASSED:
+        # The notice would promise to keep the data until a day gone by, and the purge would erase it within
+        # the hour: no new registrations until the office sets a new date.
+        await context.bot.send_message(
+            update.effective_chat.id,
+            context._(
+                "Sorry, registration is closed: the period for which Rangkul keeps personal data ended on {date}. "
+                "Please contact the KPU office of your region for information. Type /bantuan to see what you can "
+                "do here."
+            ).format(date=i18n.format_date(until, context.locale)),
+        )
         return
     ongoing = await _registration_state(context)
     if ongoing is not None and ongoing.flow == registration.REGISTER:
