@@ -144,6 +144,8 @@ class Figure(SQLModel, table=True):
     consent_locale: str = Field(default="id", max_length=8)
     # The privacy notice version this figure was last told about after the notice changed (told once per change).
     notice_told_version: str | None = Field(default=None, max_length=16)
+    # The privacy.retention_until this figure was told their data would be deleted after (told once per date).
+    retention_told_for: dt.date | None = Field(default=None)
     messages_opt_in: bool = Field(default=True)
     opted_out_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # Set when Telegram says the bot is blocked or the account is gone; cleared when the person writes again.

@@ -21,6 +21,7 @@ from bot import db, i18n, menus
 from bot.config import Settings
 from bot.context import BotData, Context, commit_before_network_call, current_session, update_failed
 from bot.delivery import BroadcastBot, DeliveryEngine, changed_notice, reply_digest
+from bot.delivery import retention as retention_jobs
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
@@ -129,6 +130,20 @@ def build_application(
             reply_digest.digest_job,
             interval=reply_digest.DIGEST_JOB_SECONDS,
             first=reply_digest.DIGEST_FIRST_SECONDS,
+        )
+        # Every hour (the work is daily, the check hourly so that downtime or an error costs an hour, not a day):
+        # the admins' reminder 14 days before privacy.retention_until, the purge once it has passed; and every
+        # minute within those 14 days, a paced batch of figures told once that their data will be deleted
+        # (bot/delivery/retention.py).
+        app.job_queue.run_repeating(
+            retention_jobs.retention_job,
+            interval=retention_jobs.RETENTION_JOB_SECONDS,
+            first=retention_jobs.RETENTION_FIRST_SECONDS,
+        )
+        app.job_queue.run_repeating(
+            retention_jobs.notice_job,
+            interval=retention_jobs.NOTICE_JOB_SECONDS,
+            first=retention_jobs.NOTICE_FIRST_SECONDS,
         )
     return app
 

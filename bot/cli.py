@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import db
+from bot import db, maintenance
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
 from bot.logs import configure_logging
 
@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = database.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", parents=[common], help="apply pending migrations")
     db_commands.add_parser("current", parents=[common], help="list migrations not yet applied")
+
+    maintenance.add_commands(commands, common)
 
     templates = commands.add_parser("templates", parents=[common], help="message templates")
     template_commands = templates.add_subparsers(dest="templates_command", required=True, metavar="ACTION")
@@ -81,6 +83,11 @@ def warn_about_settings(settings: Settings) -> None:
             "controller; set it to the e-mail address, phone number or postal address of your office's PPID "
             "(RANGKUL_PRIVACY__CONTROLLER_CONTACT)"
         )
+    if settings.privacy.retention_until is None:
+        logger.warning(
+            "privacy.retention_until is empty: personal data never expires; UU PDP (Pasal 42-44) asks for a stated "
+            "retention period: set the date after which figures' data is deleted (RANGKUL_PRIVACY__RETENTION_UNTIL)"
+        )
 
 
 def _db(settings: Settings, action: str) -> int:
@@ -108,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(getattr(args, "config", None))
         if args.command == "run":
             return _run(settings, args.webhook)
+        if args.command == "audit":
+            return maintenance.audit_command(settings, args)
+        if args.command == "purge":
+            configure_logging(settings.logging.level)
+            return maintenance.purge_command(settings, args)
         if args.command == "templates":
             from bot.template_check import main_check
 

@@ -43,6 +43,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("laporan", ("report",), Role.ORGANIZER, N_("Report: figures, commitments and reach in your region")),
     Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
+    Command("audit", (), Role.ADMIN, N_("The audit log: who did what, and when")),
 )
 
 _ORDER = (Role.FIGURE, Role.ORGANIZER, Role.ADMIN)

@@ -121,10 +121,27 @@ class PrivacySettings(_Section):
     controller_name: str = "Komisi Pemilihan Umum Provinsi Kalimantan Selatan"
     # Empty: `rangkul run` warns at start, and the notice says the PPID can be reached at the office.
     controller_contact: str = ""
-    retention_until: dt.date = dt.date(2029, 12, 31)
+    # The day personal data is kept until (in locale.timezone): once it has passed, `rangkul purge` and the bot's
+    # daily job delete every figure's personal data. None (an empty value) = no date: nothing expires.
+    retention_until: dt.date | None = dt.date(2029, 12, 31)
     # A conversation (registration, profile edit, broadcast composer) untouched this long is abandoned: deleted
     # with the answers and previews it held.
     conversation_expiry_hours: float = Field(default=24.0, gt=0, le=24 * 366)
+
+    @field_validator("retention_until", mode="before")
+    @classmethod
+    def _empty_is_no_date(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                return None
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError("must be a date written YYYY-MM-DD (e.g. 2029-12-31), or empty for no date") from exc
+        if isinstance(value, dt.datetime):
+            raise ValueError("must be a date written YYYY-MM-DD (e.g. 2029-12-31), without a time of day")
+        return value
 
     @field_validator("controller_contact")
     @classmethod

@@ -45,14 +45,13 @@ def is_current(settings: Settings, *, version: str, locale: str) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _version(controller: str, contact: str, retention: dt.date, locale: str) -> str:
+def _version(controller: str, contact: str, retention: dt.date | None, locale: str) -> str:
     return text_version(_notice(controller, contact, retention, locale))
 
 
 @lru_cache(maxsize=32)
-def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> str:
+def _notice(controller: str, contact: str, retention: dt.date | None, locale: str) -> str:
     _ = i18n.gettext_for(locale)
-    retention_text = i18n.format_date(retention, locale)
     if contact:
         who = _("<b>Who is responsible (data controller):</b> {controller}. Contact: {contact}.").format(
             controller=html.escape(controller), contact=html.escape(contact)
@@ -93,14 +92,7 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
             "<b>Telegram:</b> the messages between you and Rangkul are carried by Telegram, a service based outside "
             "Indonesia, under its own privacy policy."
         ),
-        _(
-            "<b>How long:</b> until {retention}; then it is deleted. With /berhenti the messages stop, but your data "
-            "stays until you delete it with /hapusdata or until {retention}. /hapusdata erases at once your name, "
-            "mobile number, organization, guardian's name, the invitation link you registered through, the messages "
-            "you sent us and your Telegram account details; what remains is only "
-            "anonymous, for reports: category, age bracket, kecamatan (not desa) and dates without the time of "
-            "day, from which nobody can be singled out."
-        ).format(retention=retention_text),
+        _how_long(retention, locale, _),
         _(
             "<b>Your rights</b> (UU No. 27 Tahun 2022), at any time:\n"
             "• see and correct your data: /profil\n"
@@ -114,3 +106,24 @@ def _notice(controller: str, contact: str, retention: dt.date, locale: str) -> s
         _("Do you agree to your data being processed for these purposes?"),
     ]
     return "\n\n".join(paragraphs)
+
+
+def _how_long(retention: dt.date | None, locale: str, _: i18n.Gettext) -> str:
+    """The notice's retention paragraph: until privacy.retention_until, or (no date set) until deleted."""
+    if retention is None:
+        return _(
+            "<b>How long:</b> as long as the office needs it to reach out about the election, until you delete it "
+            "with /hapusdata. With /berhenti the messages stop, but your data stays until you delete it with "
+            "/hapusdata. /hapusdata erases at once your name, mobile number, organization, guardian's name, the "
+            "invitation link you registered through, the messages you sent us and your Telegram account details; "
+            "what remains is only anonymous, for reports: category, age bracket, kecamatan (not desa) and dates "
+            "without the time of day, from which nobody can be singled out."
+        )
+    return _(
+        "<b>How long:</b> until {retention}; then it is deleted. With /berhenti the messages stop, but your data "
+        "stays until you delete it with /hapusdata or until {retention}. /hapusdata erases at once your name, "
+        "mobile number, organization, guardian's name, the invitation link you registered through, the messages "
+        "you sent us and your Telegram account details; what remains is only "
+        "anonymous, for reports: category, age bracket, kecamatan (not desa) and dates without the time of "
+        "day, from which nobody can be singled out."
+    ).format(retention=i18n.format_date(retention, locale))

@@ -61,7 +61,7 @@ async def test_bot_answers_start_and_sets_menus_then_stops_cleanly(
     # One menu, in Indonesian, whatever language the Telegram app runs in (/bahasa gives a chat its own).
     assert ("default", "en") not in fake.commands
     admin_menu = [c["command"] for c in fake.commands[(f"chat:{ADMIN_ID}", "")]]
-    assert admin_menu[-2:] == ["undangan", "peran"]
+    assert admin_menu[-3:] == ["undangan", "peran", "audit"]
     log = bot.log()
     assert "Traceback" not in log
     assert fake.token.split(":")[1] not in log  # the secret part of the token never reaches the log

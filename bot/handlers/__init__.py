@@ -19,6 +19,7 @@ from bot.commands import command
 from bot.commitments import COMMITMENT
 from bot.delivery.status import CONTROL
 from bot.handlers import (
+    audit,
     broadcast,
     broadcast_status,
     commitments,
@@ -65,6 +66,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("undangan").names, invitations.invite_command, filters=NEW))
     app.add_handler(CommandHandler(command("balasan").names, replies.replies_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
+    app.add_handler(CommandHandler(command("audit").names, audit.audit_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
     # Buttons, each feature's by its codec (bot/callbacks.py).
@@ -79,6 +81,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(language.language_button, pattern=language_views.LANGUAGE.pattern))
     app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
     app.add_handler(CallbackQueryHandler(commitments.on_button, pattern=COMMITMENT.pattern))
+    app.add_handler(CallbackQueryHandler(audit.on_button, pattern=audit.PATTERN))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

@@ -12,10 +12,11 @@ from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
 from bot.render import timezone_for_region
-from bot.services import conversations, invitations, registration
+from bot.services import conversations, invitations, registration, retention
 from bot.services.figure_input import Problem
 from bot.services.registration import Finished, Step
 from bot.services.registration_steps import ORDER, REGION_STEPS
+from bot.services.retention import Phase
 from bot.views import profile as profile_views
 from bot.views import registration as views
 
@@ -64,6 +65,12 @@ async def begin(update: Update, context: Context, invitation: Invitation | None 
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is not None:
         await show_profile(update, context, figure, intro=profile_views.already_registered(context._))
+        return
+    until = context.settings.privacy.retention_until
+    if until is not None and retention.phase(context.settings, retention.today(context.settings)) is Phase.PASSED:
+        # The notice would promise to keep the data until a day gone by, and the purge would erase it within
+        # the hour: no new registrations until the office sets a new date.
+        await context.bot.send_message(update.effective_chat.id, views.registration_closed(until, context.locale))
         return
     ongoing = await _registration_state(context)
     if ongoing is not None and ongoing.flow == registration.REGISTER:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,15 +361,22 @@ async def history_of(*, session: AsyncSession, figure_id: int) -> list[dict[str,
 
 
 async def blur_times_of(
-    *, session: AsyncSession, figure_id: int, to_day: Callable[[dt.datetime | None], dt.datetime | None]
+    *, session: AsyncSession, figure_ids: Sequence[int], to_day: Callable[[dt.datetime | None], dt.datetime | None]
 ) -> None:
-    """Cut the times of the figure's commitments and their history to the day (TO_DAY), when their data is
-    deleted: the counts stay for reports, the minute that could single someone out does not."""
-    for row in (await session.exec(select(Commitment).where(Commitment.figure_id == figure_id))).all():
+    """Cut the times of these figures' commitments and their history to the day (TO_DAY), when their data is
+    erased: the counts stay for reports, the minute that could single someone out does not."""
+    if not figure_ids:
+        return
+    rows = (await session.exec(select(Commitment).where(col(Commitment.figure_id).in_(list(figure_ids))))).all()
+    for row in rows:
         row.committed_at = to_day(row.committed_at) or row.committed_at
         row.withdrawn_at = to_day(row.withdrawn_at)
         session.add(row)
-        events = await session.exec(select(CommitmentEvent).where(CommitmentEvent.commitment_id == row.id))
+    ids = [row.id for row in rows if row.id is not None]
+    for start in range(0, len(ids), 500):
+        events = await session.exec(
+            select(CommitmentEvent).where(col(CommitmentEvent.commitment_id).in_(ids[start : start + 500]))
+        )
         for event in events:
             event.occurred_at = to_day(event.occurred_at) or event.occurred_at
             session.add(event)

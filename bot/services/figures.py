@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -97,6 +98,7 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         "consent_notice_version": figure.consent_version,
         "consent_language": figure.consent_locale,
         "changed_notice_told": figure.notice_told_version,
+        "told_data_deleted_after": figure.retention_told_for.isoformat() if figure.retention_told_for else None,
         "receives_messages": figure.messages_opt_in,
         "opted_out_at": figure.opted_out_at.isoformat() if figure.opted_out_at else None,
         "invited_through": {"region_code": invitation.region_code, "event": invitation.label} if invitation else None,
@@ -131,17 +133,37 @@ def _day(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
 
 
 async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.tzinfo = dt.UTC) -> bool:
-    """Erase the person's personal data; keep only what anonymous reports need, aggregated so that nobody can
-    be singled out: category, age bracket, kecamatan (not desa) and dates without the time of day (in TZ).
-
-    The figure row loses its name, phone, organization, guardian, the invitation it came through (whose region
-    and event could point at one desa) and its link to the person; the person row loses its Telegram identity,
-    language and exact times, also where a broadcast's status message points at their chat; conversations and
-    roles go. The audit entry holds internal ids only.
-    """
+    """/hapusdata: erase the person's personal data (their registration and their Telegram identity); keep only
+    what anonymous reports need, aggregated so that nobody can be singled out. Audited with internal ids only.
+    False when they had no registration (their Telegram identity is erased all the same)."""
     assert person.id is not None
     figure = await figure_of(session=session, person=person)
     if figure is not None:
+        await erase_figures(session=session, figures=[figure], tz=tz)
+    await forget_people(session=session, people=[person], tz=tz)
+    await audit.record(
+        session=session,
+        action="figure.delete",
+        actor_person_id=person.id,
+        subject_person_id=person.id,
+        figure=figure.id if figure else None,
+    )
+    await session.flush()
+    return figure is not None
+
+
+async def erase_figures(*, session: AsyncSession, figures: Sequence[Figure], tz: dt.tzinfo) -> None:
+    """Erase the personal data of FIGURES' registrations, the one erasure /hapusdata and the retention purge
+    (bot/services/retention.py) share: category, age bracket, the kecamatan (not the desa) and the dates without
+    the time of day (in TZ) stay for anonymous reports.
+
+    Each figure row loses its name, phone, organization, guardian, the invitation it came through (whose region
+    and event could point at one desa) and its link to the person; what they wrote to the officers (and the
+    answers) goes too. Set-based where it can be, so that the purge erases hundreds of figures in one statement
+    per table.
+    """
+    deleted_at = _day(utcnow(), tz)
+    for figure in figures:
         figure.full_name = None
         figure.phone = None
         figure.organization = None
@@ -159,39 +181,42 @@ async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.
             "unreachable_since",
         ):
             setattr(figure, field, _day(getattr(figure, field), tz))
-        figure.deleted_at = _day(utcnow(), tz)
+        figure.deleted_at = deleted_at
         session.add(figure)
-        # What they wrote to the officers (and the answers) is personal data too.
-        await replies.delete_of_figure(session=session, figure=figure)
-        # Commitments stay for the counts, at the day they were made.
-        assert figure.id is not None
-        await commitments.blur_times_of(session=session, figure_id=figure.id, to_day=lambda value: _day(value, tz))
-    await session.exec(delete(ConversationState).where(col(ConversationState.person_id) == person.id))
-    await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id) == person.id))
-    if person.telegram_id is not None:
+    # What they wrote to the officers (and the answers) is personal data too.
+    erased = [f.id for f in figures if f.id is not None]
+    await replies.delete_of_figures(session=session, figure_ids=erased)
+    # Commitments stay for the counts, at the day they were made.
+    await commitments.blur_times_of(session=session, figure_ids=erased, to_day=lambda value: _day(value, tz))
+    await session.flush()
+
+
+async def forget_people(*, session: AsyncSession, people: Sequence[Person], tz: dt.tzinfo) -> None:
+    """Erase PEOPLE's Telegram identity (id, username, name, language) and exact times; their conversations and
+    roles go, and a broadcast's status message that points at their chat forgets it."""
+    ids = [person.id for person in people if person.id is not None]
+    if not ids:
+        return
+    await session.exec(delete(ConversationState).where(col(ConversationState.person_id).in_(ids)))
+    await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id).in_(ids)))
+    chats = [person.telegram_id for person in people if person.telegram_id is not None]
+    if chats:
         # An organizer's chat id stays on each broadcast's status message; without it the status is not updated.
         await session.exec(
             sa.update(Broadcast)
-            .where(col(Broadcast.status_chat_id) == person.telegram_id)
+            .where(col(Broadcast.status_chat_id).in_(chats))
             .values(status_chat_id=None, status_message_id=None)
         )
-    person.telegram_id = None
-    person.username = None
-    person.first_name = None
-    person.language_code = None
-    person.locale = None
-    person.created_at = _day(person.created_at, tz) or person.created_at
-    person.last_seen_at = _day(person.last_seen_at, tz) or person.last_seen_at
-    session.add(person)
-    await audit.record(
-        session=session,
-        action="figure.delete",
-        actor_person_id=person.id,
-        subject_person_id=person.id,
-        figure=figure.id if figure else None,
-    )
+    for person in people:
+        person.telegram_id = None
+        person.username = None
+        person.first_name = None
+        person.language_code = None
+        person.locale = None
+        person.created_at = _day(person.created_at, tz) or person.created_at
+        person.last_seen_at = _day(person.last_seen_at, tz) or person.last_seen_at
+        session.add(person)
     await session.flush()
-    return figure is not None
 
 
 async def count_eligible(*, session: AsyncSession) -> int:

@@ -5,6 +5,7 @@ changes a reply for an organizer carries the scope condition in its SQL."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -183,6 +184,9 @@ async def of_figure(*, session: AsyncSession, figure: Figure) -> list[Reply]:
     return list(result.all())
 
 
-async def delete_of_figure(*, session: AsyncSession, figure: Figure) -> int:
-    result = await session.exec(sa.delete(Reply).where(col(Reply.figure_id) == figure.id))
+async def delete_of_figures(*, session: AsyncSession, figure_ids: Sequence[int]) -> int:
+    """Delete every reply of these figures (with the officers' answers): part of erasing their personal data."""
+    if not figure_ids:
+        return 0
+    result = await session.exec(sa.delete(Reply).where(col(Reply.figure_id).in_(list(figure_ids))))
     return int(result.rowcount or 0)

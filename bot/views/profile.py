@@ -60,9 +60,14 @@ def edited_field(data: str | None) -> str:
     return pressed.action if pressed is not None and not pressed.args else ""
 
 
-def stop_confirmation(retention_until: dt.date, locale: str) -> str:
+def stop_confirmation(retention_until: dt.date | None, locale: str) -> str:
     """What /berhenti (and the changed notice's "stop" button) answers: the same retention as the notice says."""
     _ = i18n.gettext_for(locale)
+    if retention_until is None:
+        return _(
+            "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
+            "delete it with /hapusdata. Type /lanjut whenever you want to receive messages again."
+        )
     return _(
         "You will no longer receive socialization messages from Rangkul. Your data stays stored until you "
         "delete it with /hapusdata, or at the latest until {retention}, when it is deleted. Type /lanjut whenever "

@@ -4,6 +4,7 @@ conversation's state and the reader's language."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -328,3 +329,13 @@ def ended(finished: registration.Finished, flow: str, _: i18n.Gettext) -> str | 
     if finished is registration.Finished.EDITED:
         return _("Nothing was changed.")
     return None
+
+
+def registration_closed(until: dt.date, locale: str) -> str:
+    """/daftar once privacy.retention_until has passed."""
+    _ = i18n.gettext_for(locale)
+    return _(
+        "Sorry, registration is closed: the period for which Rangkul keeps personal data ended on {date}. "
+        "Please contact the KPU office of your region for information. Type /bantuan to see what you can "
+        "do here."
+    ).format(date=i18n.format_date(until, locale))

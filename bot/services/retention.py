@@ -1,0 +1,273 @@
+"""The retention promise (privacy.retention_until): where today stands against the date, who is reminded before
+it, and the purge that erases every figure's personal data once it has passed.
+
+The purge erases exactly what /hapusdata erases (bot/services/figures.py's erase_figures and forget_people), in
+batches committed one by one, so that 100,000 figures never hold one giant transaction or SQLite's write lock for
+long. Sending the reminders is the delivery side's (bot/delivery/retention.py); this module reads and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, func, or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import db
+from bot.config import Settings
+from bot.services import audit, figures, roles
+from models import AuditEvent, Figure, Person, Role, RoleGrant, utcnow
+
+# The admins are reminded, and the figures start being told, this many days before the date.
+REMINDER_DAYS = 14
+# Figures erased per transaction: each batch is a handful of statements and a commit (tens of milliseconds).
+PURGE_BATCH = 500
+# Between batches the write lock is free for the bot's own updates and the delivery engine.
+PURGE_PAUSE_SECONDS = 0.05
+REMINDER_ACTION = "retention.reminder"
+PURGE_ACTION = "retention.purge"
+
+
+class Phase(enum.StrEnum):
+    NO_DATE = "no_date"  # privacy.retention_until is empty: nothing expires
+    KEPT = "kept"  # more than REMINDER_DAYS before the date
+    REMINDING = "reminding"  # within REMINDER_DAYS of the date, the date itself included
+    PASSED = "passed"  # the date has passed: personal data goes
+
+
+def today(settings: Settings, now: dt.datetime | None = None) -> dt.date:
+    """Today in the office's zone (locale.timezone), the calendar the retention date is written in."""
+    return (now or utcnow()).astimezone(settings.tz).date()
+
+
+def phase(settings: Settings, on: dt.date) -> Phase:
+    """Where ON stands against privacy.retention_until: data is kept through the date and deleted after it."""
+    until = settings.privacy.retention_until
+    if until is None:
+        return Phase.NO_DATE
+    if on > until:
+        return Phase.PASSED
+    if on >= until - dt.timedelta(days=REMINDER_DAYS):
+        return Phase.REMINDING
+    return Phase.KEPT
+
+
+async def count_holding_data(*, session: AsyncSession) -> int:
+    """Figures whose personal data is still stored (not deleted by /hapusdata or a purge)."""
+    result = await session.exec(select(func.count()).select_from(Figure).where(col(Figure.deleted_at).is_(None)))
+    return int(result.one())
+
+
+async def _staff(*, session: AsyncSession, people: Collection[Person], bootstrap_admins: Collection[int]) -> set[int]:
+    """Those of PEOPLE who hold a role: the office's own accounts, which the purge does not sign out."""
+    ids = [person.id for person in people if person.id is not None]
+    if not ids:
+        return set()
+    result = await session.exec(select(RoleGrant.person_id).where(col(RoleGrant.person_id).in_(ids)).distinct())
+    staff = set(result.all())
+    staff.update(p.id for p in people if p.id is not None and p.telegram_id in set(bootstrap_admins))
+    return staff
+
+
+async def purge_batch(*, session: AsyncSession, settings: Settings, limit: int = PURGE_BATCH) -> int:
+    """Erase the personal data of up to LIMIT figures still holding it, as /hapusdata does; how many.
+
+    A figure who is also an organizer or admin loses their registration like everyone else, but keeps their
+    Telegram account and role: that is the office's access to Rangkul, not a figure's data.
+    """
+    result = await session.exec(
+        select(Figure).where(col(Figure.deleted_at).is_(None)).order_by(col(Figure.id)).limit(limit)
+    )
+    batch = list(result.all())
+    if not batch:
+        return 0
+    person_ids = [figure.person_id for figure in batch if figure.person_id is not None]
+    people = (
+        list((await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all()) if person_ids else []
+    )
+    staff = await _staff(session=session, people=people, bootstrap_admins=settings.roles.bootstrap_admins)
+    await figures.erase_figures(session=session, figures=batch, tz=settings.tz)
+    await figures.forget_people(session=session, people=[p for p in people if p.id not in staff], tz=settings.tz)
+    return len(batch)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeOutcome:
+    phase: Phase
+    # Figures whose personal data was deleted (or, in a dry run or before the date, would be).
+    figures: int
+    dry_run: bool = False
+
+
+async def purge(
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    on: dt.date,
+    source: str,
+    dry_run: bool = False,
+    batch: int = PURGE_BATCH,
+    pause: float = PURGE_PAUSE_SECONDS,
+) -> PurgeOutcome:
+    """Once the date has passed (ON, in the office's zone), erase every figure's personal data, BATCH figures per
+    transaction, and audit it: one retention.purge event with the count (SOURCE: "cli" or "job"). Before the date,
+    without one, or with DRY_RUN, nothing is deleted and the count is of those who would be."""
+    current = phase(settings, on)
+    if current is not Phase.PASSED or dry_run:
+        async with db.unit_of_work(sessions) as session:
+            holding = await count_holding_data(session=session)
+        return PurgeOutcome(current, holding if current is not Phase.NO_DATE else 0, dry_run=dry_run)
+    total = 0
+    while True:
+        async with db.unit_of_work(sessions) as session:
+            erased = await purge_batch(session=session, settings=settings, limit=batch)
+            total += erased
+            if erased < batch:
+                # In the last batch's own transaction: the event is there exactly when the last erasure is.
+                if total:
+                    await record_purge(session=session, settings=settings, figures=total, source=source)
+                break
+        await asyncio.sleep(pause)
+    return PurgeOutcome(current, total)
+
+
+async def record_purge(*, session: AsyncSession, settings: Settings, figures: int, source: str) -> None:
+    until = settings.privacy.retention_until
+    await audit.record(
+        session=session,
+        action=PURGE_ACTION,
+        actor_person_id=None,
+        figures=figures,
+        retention_until=until.isoformat() if until else None,
+        source=source,
+    )
+
+
+# ------------------------------------------------------------------------------------------- the admins' reminder
+
+
+@dataclass(frozen=True, slots=True)
+class AdminChat:
+    chat_id: int
+    locale: str | None
+
+
+async def admin_chats(*, session: AsyncSession, bootstrap_admins: Collection[int]) -> list[AdminChat]:
+    """Every admin's private chat: admins in the database and the bootstrap admins (who may not have written yet)."""
+    chats: dict[int, str | None] = {}
+    for holder in await roles.role_holders(session=session):
+        if holder.role is Role.ADMIN and holder.person.telegram_id is not None:
+            chats[holder.person.telegram_id] = holder.person.locale
+    if bootstrap_admins:
+        known = await session.exec(select(Person).where(col(Person.telegram_id).in_(list(bootstrap_admins))))
+        locales = {person.telegram_id: person.locale for person in known.all()}
+        for chat_id in bootstrap_admins:
+            chats.setdefault(chat_id, locales.get(chat_id))
+    return [AdminChat(chat_id, locale) for chat_id, locale in chats.items()]
+
+
+async def reminded(*, session: AsyncSession, until: dt.date) -> bool:
+    """Whether the admins were already reminded of this date (the audit log remembers, across restarts)."""
+    result = await session.exec(select(AuditEvent.details).where(AuditEvent.action == REMINDER_ACTION))
+    return any(details.get("retention_until") == until.isoformat() for details in result.all())
+
+
+async def claim_reminder(*, session: AsyncSession, settings: Settings, on: dt.date, admins: int) -> bool:
+    """Record the reminder of the admins (before it is sent, so that a restart never sends it twice) when it is
+    due ON that day and not sent yet; False when it is not due or already recorded."""
+    until = settings.privacy.retention_until
+    if until is None or phase(settings, on) is not Phase.REMINDING or await reminded(session=session, until=until):
+        return False
+    holding = await count_holding_data(session=session)
+    await audit.record(
+        session=session,
+        action=REMINDER_ACTION,
+        actor_person_id=None,
+        retention_until=until.isoformat(),
+        admins=admins,
+        figures=holding,
+    )
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the figures' notice
+
+
+@dataclass(frozen=True, slots=True)
+class Notified:
+    """What telling one figure that their data will be deleted needs, read in one query."""
+
+    figure_id: int
+    chat_id: int
+    locale: str | None
+    until: dt.date
+    previous: dt.date | None  # the date they were told about before (restored when sending fails)
+
+
+async def figures_to_tell(*, session: AsyncSession, settings: Settings, on: dt.date, limit: int) -> list[Notified]:
+    """Up to LIMIT figures still holding data who can be reached and were not yet told about this date."""
+    until = settings.privacy.retention_until
+    if until is None or phase(settings, on) is not Phase.REMINDING:
+        return []
+    told = col(Figure.retention_told_for)
+    result = await session.exec(
+        select(col(Figure.id), col(Person.telegram_id), col(Person.locale), col(Figure.retention_told_for))
+        .join(Person, col(Figure.person_id) == col(Person.id))
+        .where(
+            col(Figure.deleted_at).is_(None),
+            col(Figure.unreachable_since).is_(None),
+            col(Person.telegram_id).is_not(None),
+            or_(told.is_(None), told != until),
+        )
+        .order_by(col(Figure.id))
+        .limit(limit)
+    )
+    return [
+        Notified(figure_id=figure_id, chat_id=chat_id, locale=locale, until=until, previous=previous)
+        for figure_id, chat_id, locale, previous in result.all()
+        if figure_id is not None and chat_id is not None
+    ]
+
+
+async def claim_notice(*, session: AsyncSession, notified: Notified) -> bool:
+    """Mark the figure told (a compare-and-swap, committed by the caller before sending); False when someone else
+    did first, or they deleted their data meanwhile."""
+    told = col(Figure.retention_told_for)
+    claimed = await session.exec(
+        sa.update(Figure)
+        .where(
+            col(Figure.id) == notified.figure_id,
+            col(Figure.deleted_at).is_(None),
+            or_(told.is_(None), told != notified.until),
+        )
+        .values(retention_told_for=notified.until)
+        .execution_options(synchronize_session=False)
+    )
+    return isinstance(claimed, CursorResult) and claimed.rowcount == 1
+
+
+async def release_notice(*, session: AsyncSession, notified: Notified) -> None:
+    """The message could not be sent: undo the mark, so that the figure is told later."""
+    await session.exec(
+        sa.update(Figure)
+        .where(col(Figure.id) == notified.figure_id, col(Figure.retention_told_for) == notified.until)
+        .values(retention_told_for=notified.previous)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_unreachable(*, session: AsyncSession, figure_id: int) -> None:
+    """Telegram says the figure blocked the bot: no message reaches them until they write again."""
+    await session.exec(
+        sa.update(Figure)
+        .where(col(Figure.id) == figure_id, col(Figure.unreachable_since).is_(None))
+        .values(unreachable_since=utcnow())
+        .execution_options(synchronize_session=False)
+    )
