@@ -342,3 +342,13 @@ class ReplyDigest(SQLModel, table=True):
     last_sent_at: dt.datetime = _timestamp()
     # The newest reply id already counted in a digest: the next one counts only those after it.
     last_reply_id: int = Field(default=0)
+
+
+class RetentionReminder(SQLModel, table=True):
+    """A retention date (privacy.retention_until) the admins were reminded of: the primary key lets exactly one
+    bot claim the reminder, however many run."""
+
+    __tablename__ = "retention_reminder"
+
+    retention_until: dt.date = Field(primary_key=True)
+    reminded_at: dt.datetime = _timestamp()

@@ -135,11 +135,15 @@ def audit_command(settings: Settings, args: argparse.Namespace) -> int:
         _with_database(settings, lambda sessions: _write_entries(sessions, sys.stdout, settings, args))
         return 0
     path = Path(args.output)
+    # Written beside it and moved into place at the end: a failed run leaves no half-written file, and an
+    # existing file of that name stays as it was.
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        with path.open("w", encoding="utf-8", newline="") as out:
+        with partial.open("w", encoding="utf-8", newline="") as out:
             written = _with_database(settings, lambda sessions: _write_entries(sessions, out, settings, args))
+        partial.replace(path)
     except BaseException:
-        path.unlink(missing_ok=True)  # no half-written export left behind
+        partial.unlink(missing_ok=True)
         raise
     print(f"wrote {written} audit entr{'y' if written == 1 else 'ies'} to {path}", file=sys.stderr)
     return 0

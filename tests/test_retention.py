@@ -185,7 +185,7 @@ async def test_rangkul_purge_dry_run_then_real_run(
     assert organizer.first_name == "Petugas" and [g.role for g in grants] == [Role.ORGANIZER]
     [event] = await _events(harness, "retention.purge")
     assert event.actor_person_id is None
-    assert event.details == {"figures": 4, "retention_until": yesterday.isoformat(), "source": "cli"}
+    assert event.details == {"figures": 4, "people": 0, "retention_until": yesterday.isoformat(), "source": "cli"}
     # Again: nothing left, nothing recorded.
     assert await asyncio.to_thread(main, ["purge", "--config", config]) == 0
     assert "deleted the personal data of 0 figures" in capsys.readouterr().out
@@ -224,13 +224,17 @@ async def test_the_purge_goes_in_batches_and_counts_them_all_once(harness: Harne
     )
     assert (outcome.phase, outcome.figures) == (Phase.PASSED, 7)
     assert all(f.deleted_at is not None for f in await _figures(harness))
-    [event] = await _events(harness, "retention.purge")
-    assert event.details["figures"] == 7
+    # One event per batch, each in the transaction of its erasures: a purge cut short is audited as far as it went.
+    events = await _events(harness, "retention.purge")
+    assert [event.details["figures"] for event in events] == [3, 3, 1]
 
 
 async def test_a_purged_figure_who_writes_again_is_a_stranger(harness: Harness, database_url: str) -> None:
     [figure] = await make_figures(harness, 4000, 1)
     _until(harness, TODAY - dt.timedelta(days=1), database_url)
+    # Reminded before the date (as the job does fourteen days ahead), then purged by the job after it.
+    reminding = NOW - dt.timedelta(days=3)
+    await jobs.run_daily(harness.app.bot, harness.app.bot_data, now=reminding)
     await jobs.run_daily(harness.app.bot, harness.app.bot_data, now=NOW)
     [answer] = await harness.send(figure, "/profil")
     assert "/daftar" in answer.shown
@@ -290,7 +294,7 @@ async def test_the_daily_job_reminds_admins_once_then_purges_after_the_date(
     bot, bot_data = harness.app.bot, harness.app.bot_data
     assert len(harness.fake.sent_texts(ADMIN_ID)) == 1 and len(harness.fake.sent_texts(600)) == 1
     [event] = await _events(harness, "retention.reminder")
-    assert event.details == {"retention_until": "2029-12-31", "admins": 2, "figures": 2}
+    assert event.details == {"retention_until": "2029-12-31", "admins": 2, "figures": 2, "overdue": False}
     # A new date is a new reminder.
     _until(harness, dt.date(2030, 1, 2), database_url)
     await jobs.run_daily(bot, harness.app.bot_data, now=NOW + dt.timedelta(days=1))
@@ -300,7 +304,7 @@ async def test_the_daily_job_reminds_admins_once_then_purges_after_the_date(
     assert outcome is not None and outcome.figures == 2
     assert [f.full_name for f in await _figures(harness)] == [None, None]
     [purge] = await _events(harness, "retention.purge")
-    assert purge.details == {"figures": 2, "retention_until": "2030-01-02", "source": "job"}
+    assert purge.details == {"figures": 2, "people": 0, "retention_until": "2030-01-02", "source": "job"}
 
 
 async def test_each_figure_is_told_once_before_the_deletion(

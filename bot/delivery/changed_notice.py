@@ -14,11 +14,12 @@ import enum
 import logging
 
 from telegram import Bot
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot import db
 from bot.config import Settings
 from bot.context import BotData, Context, commit_before_network_call
+from bot.delivery.sending import Refused, refused
 from bot.logs import telegram_ref
 from bot.services import consent, figures, quiet
 from bot.services.consent import Recipient
@@ -58,11 +59,15 @@ async def tell(bot: Bot, bot_data: BotData, recipient: Recipient) -> Told:
     try:
         await bot.send_message(recipient.chat_id, text, reply_markup=markup)
     except TelegramError as exc:
-        async with db.unit_of_work(bot_data.sessions) as session:
-            await consent.release(session=session, recipient=recipient)
-            person = await session.get(Person, recipient.person_id)
-            if isinstance(exc, Forbidden) and person is not None:
-                await figures.mark_unreachable(session=session, person=person)
+        # Only a message that surely did not arrive is sent again; one Telegram cannot deliver marks the figure
+        # unreachable (they are told when they write again), so that the same few never hold up the rest.
+        meaning = refused(exc)
+        if meaning in (Refused.RETRY, Refused.UNREACHABLE):
+            async with db.unit_of_work(bot_data.sessions) as session:
+                await consent.release(session=session, recipient=recipient)
+                person = await session.get(Person, recipient.person_id)
+                if meaning is Refused.UNREACHABLE and person is not None:
+                    await figures.mark_unreachable(session=session, person=person)
         # The chat by its reference only: the log outlives /hapusdata.
         logger.warning("could not tell %s about the changed privacy notice: %s", telegram_ref(recipient.chat_id), exc)
         return Told.SLOW_DOWN if isinstance(exc, RetryAfter) else Told.FAILED

@@ -14,11 +14,12 @@ import datetime as dt
 import logging
 
 from telegram import Bot
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import RetryAfter, TelegramError
 
 from bot import db, i18n
 from bot.context import BotData, Context
 from bot.delivery.changed_notice import NOTICE_BATCH, NOTICE_RATE_PER_SECOND, held_back_at
+from bot.delivery.sending import Refused, refused
 from bot.logs import telegram_ref
 from bot.services import retention
 from bot.services.retention import Notified, Phase
@@ -36,11 +37,12 @@ NOTICE_FIRST_SECONDS = 20.0
 
 
 async def remind_admins(bot: Bot, bot_data: BotData, *, now: dt.datetime | None = None) -> int:
-    """Within REMINDER_DAYS of the date: remind every admin once (recorded first); how many were sent."""
+    """Within REMINDER_DAYS of the date, or after it when nobody was reminded: remind every admin once (recorded
+    first); how many were sent."""
     settings = bot_data.settings
     on = retention.today(settings, now)
     until = settings.privacy.retention_until
-    if until is None or retention.phase(settings, on) is not Phase.REMINDING:
+    if until is None or retention.phase(settings, on) not in (Phase.REMINDING, Phase.PASSED):
         return 0
     async with db.unit_of_work(bot_data.sessions) as session:
         chats = await retention.admin_chats(session=session, bootstrap_admins=settings.roles.bootstrap_admins)
@@ -50,7 +52,12 @@ async def remind_admins(bot: Bot, bot_data: BotData, *, now: dt.datetime | None 
     sent = 0
     for chat in chats:
         locale = i18n.chosen_locale(chat.locale, settings.locale.default)
-        text = views.admin_reminder(until, on, figures, locale, i18n.gettext_for(locale))
+        _ = i18n.gettext_for(locale)
+        text = (
+            views.admin_overdue(until, figures, locale, _)
+            if on > until
+            else views.admin_reminder(until, on, figures, locale, _)
+        )
         try:
             await bot.send_message(chat.chat_id, text)
         except TelegramError as exc:
@@ -63,8 +70,10 @@ async def remind_admins(bot: Bot, bot_data: BotData, *, now: dt.datetime | None 
 
 
 async def tell_figure(bot: Bot, bot_data: BotData, notified: Notified) -> bool | None:
-    """Tell one figure, once: True when sent, False when another run had told them, None when Telegram refused
-    (the mark is undone; a figure who blocked the bot is marked unreachable)."""
+    """Tell one figure, once: True when sent, False when another run had told them, None when Telegram refused.
+    The mark is undone only when the message surely did not arrive and may be sent later; a figure Telegram
+    cannot reach is marked unreachable (and told when they write again); a message that may have arrived, or
+    that Telegram refused for good, is not sent again (the same 30 must not hold up everyone else)."""
     async with db.unit_of_work(bot_data.sessions) as session:
         if not await retention.claim_notice(session=session, notified=notified):
             return False
@@ -74,10 +83,12 @@ async def tell_figure(bot: Bot, bot_data: BotData, notified: Notified) -> bool |
     try:
         await bot.send_message(notified.chat_id, text)
     except TelegramError as exc:
-        async with db.unit_of_work(bot_data.sessions) as session:
-            await retention.release_notice(session=session, notified=notified)
-            if isinstance(exc, Forbidden):
-                await retention.mark_unreachable(session=session, figure_id=notified.figure_id)
+        meaning = refused(exc)
+        if meaning in (Refused.RETRY, Refused.UNREACHABLE):
+            async with db.unit_of_work(bot_data.sessions) as session:
+                await retention.release_notice(session=session, notified=notified)
+                if meaning is Refused.UNREACHABLE:
+                    await retention.mark_unreachable(session=session, figure_id=notified.figure_id)
         logger.warning("could not tell %s that their data will be deleted: %s", telegram_ref(notified.chat_id), exc)
         if isinstance(exc, RetryAfter):
             raise
@@ -119,6 +130,20 @@ async def run_daily(bot: Bot, bot_data: BotData, *, now: dt.datetime | None = No
         await remind_admins(bot, bot_data, now=now)
         return None
     if current is not Phase.PASSED:
+        return None
+    until = settings.privacy.retention_until
+    assert until is not None
+    async with db.unit_of_work(bot_data.sessions) as session:
+        may_run = await retention.purge_may_run(session=session, settings=settings, until=until)
+    if not may_run:
+        # Nobody was reminded before the date (it was already past when the bot first saw it): nothing is deleted
+        # by itself; the admins are told once, and `rangkul purge` is the deliberate way.
+        await remind_admins(bot, bot_data, now=now)
+        logger.warning(
+            "privacy.retention_until %s has passed, but the admins were not reminded before it: nothing is deleted "
+            "automatically; run `rangkul purge` to delete the personal data now, or set a later date",
+            until,
+        )
         return None
     outcome = await retention.purge(sessions=bot_data.sessions, settings=settings, on=on, source="job")
     if outcome.figures:

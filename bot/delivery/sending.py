@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import enum
 import time
 from typing import Any
 
@@ -119,3 +120,22 @@ async def send_one(
 
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class Refused(enum.Enum):
+    """What a failed one-off message (a notice sent once per person) means for sending it again."""
+
+    UNREACHABLE = "unreachable"  # blocked, deactivated, chat not found: not until they write to us again
+    RETRY = "retry"  # it never reached Telegram, or Telegram asked us to wait: later
+    MAYBE_SENT = "maybe_sent"  # the request may have arrived (a timeout, a dropped connection): never twice
+    FAILED = "failed"  # refused for another reason, which sending again would not change
+
+
+def refused(exc: TelegramError) -> Refused:
+    if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()):
+        return Refused.UNREACHABLE
+    if isinstance(exc, RetryAfter | NotSent):
+        return Refused.RETRY
+    if isinstance(exc, NetworkError):
+        return Refused.MAYBE_SENT
+    return Refused.FAILED

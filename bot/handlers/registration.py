@@ -66,11 +66,7 @@ async def begin(update: Update, context: Context, invitation: Invitation | None 
     if figure is not None:
         await show_profile(update, context, figure, intro=profile_views.already_registered(context._))
         return
-    until = context.settings.privacy.retention_until
-    if until is not None and retention.phase(context.settings, retention.today(context.settings)) is Phase.PASSED:
-        # The notice would promise to keep the data until a day gone by, and the purge would erase it within
-        # the hour: no new registrations until the office sets a new date.
-        await context.bot.send_message(update.effective_chat.id, views.registration_closed(until, context.locale))
+    if await _closed(update, context):
         return
     ongoing = await _registration_state(context)
     if ongoing is not None and ongoing.flow == registration.REGISTER:
@@ -116,6 +112,12 @@ async def _apply(update: Update, context: Context, state: ConversationState, eve
     assert context.person is not None and update.effective_chat is not None
     chat_id = update.effective_chat.id
     flow, before_step = state.flow, state.step
+    if flow == registration.REGISTER and await _closed(update, context):
+        # Begun before the date, answered after it: not saved either.
+        await conversations.cancel(session=context.session, person=context.person)
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        return
     result = await registration.answer(
         session=context.session,
         person=context.person,
@@ -233,6 +235,17 @@ async def on_contact(update: Update, context: Context) -> None:
         return
     own = message.contact.user_id is not None and message.contact.user_id == message.from_user.id  # type: ignore[union-attr]
     await _apply(update, context, state, registration.SharedContact(message.contact.phone_number, own))
+
+
+async def _closed(update: Update, context: Context) -> bool:
+    """Once privacy.retention_until has passed, no registration is taken (the notice would promise to keep the
+    data until a day gone by, and the purge would erase it): says so, True."""
+    until = context.settings.privacy.retention_until
+    if until is None or retention.phase(context.settings, retention.today(context.settings)) is not Phase.PASSED:
+        return False
+    assert update.effective_chat is not None
+    await context.bot.send_message(update.effective_chat.id, views.registration_closed(until, context.locale))
+    return True
 
 
 async def _registration_state(context: Context) -> ConversationState | None:

@@ -198,6 +198,21 @@ async def forget_people(*, session: AsyncSession, people: Sequence[Person], tz: 
     if not ids:
         return
     await session.exec(delete(ConversationState).where(col(ConversationState.person_id).in_(ids)))
+    grants = (await session.exec(select(RoleGrant).where(col(RoleGrant.person_id).in_(ids)))).all()
+    held: dict[tuple[int, str], list[str]] = {}
+    for grant in grants:
+        held.setdefault((grant.person_id, grant.role), []).append(grant.region_code)
+    for (person_id, role), codes in held.items():
+        # The role goes with the account: /audit's "Peran" shows it, as any revocation.
+        await audit.record(
+            session=session,
+            action="role.revoke",
+            actor_person_id=person_id,
+            subject_person_id=person_id,
+            role=role,
+            regions=[code for code in codes if code],
+            reason="hapusdata",
+        )
     await session.exec(delete(RoleGrant).where(col(RoleGrant.person_id).in_(ids)))
     chats = [person.telegram_id for person in people if person.telegram_id is not None]
     if chats:

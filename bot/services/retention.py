@@ -15,6 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, or_, select
@@ -23,7 +24,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import db
 from bot.config import Settings
 from bot.services import audit, figures, roles
-from models import AuditEvent, Figure, Person, Role, RoleGrant, utcnow
+from bot.services.registration import EDIT, REGISTER
+from models import ConversationState, Figure, Person, RetentionReminder, Role, RoleGrant, utcnow
 
 # The admins are reminded, and the figures start being told, this many days before the date.
 REMINDER_DAYS = 14
@@ -32,6 +34,8 @@ PURGE_BATCH = 500
 # Between batches the write lock is free for the bot's own updates and the delivery engine.
 PURGE_PAUSE_SECONDS = 0.05
 REMINDER_ACTION = "retention.reminder"
+# The conversations that hold a figure's answers.
+REGISTRATION_FLOWS = (REGISTER, EDIT)
 PURGE_ACTION = "retention.purge"
 
 
@@ -76,18 +80,35 @@ async def _staff(*, session: AsyncSession, people: Collection[Person], bootstrap
     return staff
 
 
+async def _claim_figures(session: AsyncSession, limit: int) -> list[int]:
+    """Take up to LIMIT figures still holding data for this batch: a conditional UPDATE, so that two purges at
+    once (the job and `rangkul purge`) never erase, or count, the same figure twice."""
+    pending = select(col(Figure.id)).where(col(Figure.deleted_at).is_(None)).order_by(col(Figure.id)).limit(limit)
+    claimed = await session.exec(
+        sa.update(Figure)
+        .where(col(Figure.id).in_(pending.scalar_subquery()), col(Figure.deleted_at).is_(None))
+        .values(deleted_at=utcnow())
+        .returning(col(Figure.id))
+        .execution_options(synchronize_session=False)
+    )
+    return sorted(int(figure_id) for figure_id in claimed.scalars().all())
+
+
 async def purge_batch(*, session: AsyncSession, settings: Settings, limit: int = PURGE_BATCH) -> int:
     """Erase the personal data of up to LIMIT figures still holding it, as /hapusdata does; how many.
 
     A figure who is also an organizer or admin loses their registration like everyone else, but keeps their
-    Telegram account and role: that is the office's access to Rangkul, not a figure's data.
+    Telegram account and role: that is the office's access to Rangkul, not a figure's data (a registration or
+    profile edit they have under way goes, with the answers it holds).
     """
-    result = await session.exec(
-        select(Figure).where(col(Figure.deleted_at).is_(None)).order_by(col(Figure.id)).limit(limit)
-    )
-    batch = list(result.all())
-    if not batch:
+    ids = await _claim_figures(session, limit)
+    if not ids:
         return 0
+    batch = list(
+        (
+            await session.exec(select(Figure).where(col(Figure.id).in_(ids)).execution_options(populate_existing=True))
+        ).all()
+    )
     person_ids = [figure.person_id for figure in batch if figure.person_id is not None]
     people = (
         list((await session.exec(select(Person).where(col(Person.id).in_(person_ids)))).all()) if person_ids else []
@@ -95,7 +116,36 @@ async def purge_batch(*, session: AsyncSession, settings: Settings, limit: int =
     staff = await _staff(session=session, people=people, bootstrap_admins=settings.roles.bootstrap_admins)
     await figures.erase_figures(session=session, figures=batch, tz=settings.tz)
     await figures.forget_people(session=session, people=[p for p in people if p.id not in staff], tz=settings.tz)
+    if staff:
+        await session.exec(
+            sa.delete(ConversationState).where(
+                col(ConversationState.person_id).in_(list(staff)),
+                col(ConversationState.flow).in_(REGISTRATION_FLOWS),
+            )
+        )
     return len(batch)
+
+
+async def forget_batch(*, session: AsyncSession, settings: Settings, limit: int = PURGE_BATCH) -> int:
+    """Forget the Telegram identity of up to LIMIT people with no registration left (they began /daftar, or
+    only wrote to the bot), except the office's own accounts; how many."""
+    staff = select(col(RoleGrant.person_id))
+    found = await session.exec(
+        select(Person)
+        .where(
+            col(Person.telegram_id).is_not(None),
+            col(Person.id).not_in(staff),
+            col(Person.telegram_id).not_in(list(settings.roles.bootstrap_admins) or [-1]),
+            ~select(col(Figure.id))
+            .where(col(Figure.person_id) == col(Person.id), col(Figure.deleted_at).is_(None))
+            .exists(),
+        )
+        .order_by(col(Person.id))
+        .limit(limit)
+    )
+    people = list(found.all())
+    await figures.forget_people(session=session, people=people, tz=settings.tz)
+    return len(people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +154,8 @@ class PurgeOutcome:
     # Figures whose personal data was deleted (or, in a dry run or before the date, would be).
     figures: int
     dry_run: bool = False
+    # People without a registration whose Telegram identity was forgotten.
+    people: int = 0
 
 
 async def purge(
@@ -116,35 +168,40 @@ async def purge(
     batch: int = PURGE_BATCH,
     pause: float = PURGE_PAUSE_SECONDS,
 ) -> PurgeOutcome:
-    """Once the date has passed (ON, in the office's zone), erase every figure's personal data, BATCH figures per
-    transaction, and audit it: one retention.purge event with the count (SOURCE: "cli" or "job"). Before the date,
-    without one, or with DRY_RUN, nothing is deleted and the count is of those who would be."""
+    """Once the date has passed (ON, in the office's zone), erase every figure's personal data, then forget the
+    Telegram identity of everyone else who wrote to the bot, BATCH per transaction. Each batch writes its own
+    retention.purge event (with its count and SOURCE: "cli" or "job") in its own transaction, so the audit log
+    holds every erasure that happened, also when the purge is cut short. Before the date, without one, or with
+    DRY_RUN, nothing is deleted and the count is of those who would be."""
     current = phase(settings, on)
     if current is not Phase.PASSED or dry_run:
         async with db.unit_of_work(sessions) as session:
             holding = await count_holding_data(session=session)
         return PurgeOutcome(current, holding if current is not Phase.NO_DATE else 0, dry_run=dry_run)
-    total = 0
-    while True:
-        async with db.unit_of_work(sessions) as session:
-            erased = await purge_batch(session=session, settings=settings, limit=batch)
-            total += erased
-            if erased < batch:
-                # In the last batch's own transaction: the event is there exactly when the last erasure is.
-                if total:
-                    await record_purge(session=session, settings=settings, figures=total, source=source)
+    totals = {"figures": 0, "people": 0}
+    for kind, step in (("figures", purge_batch), ("people", forget_batch)):
+        while True:
+            async with db.unit_of_work(sessions) as session:
+                done = await step(session=session, settings=settings, limit=batch)
+                if done:
+                    await record_purge(session=session, settings=settings, source=source, **{kind: done})
+            totals[kind] += done
+            if done < batch:
                 break
-        await asyncio.sleep(pause)
-    return PurgeOutcome(current, total)
+            await asyncio.sleep(pause)
+    return PurgeOutcome(current, totals["figures"], people=totals["people"])
 
 
-async def record_purge(*, session: AsyncSession, settings: Settings, figures: int, source: str) -> None:
+async def record_purge(
+    *, session: AsyncSession, settings: Settings, source: str, figures: int = 0, people: int = 0
+) -> None:
     until = settings.privacy.retention_until
     await audit.record(
         session=session,
         action=PURGE_ACTION,
         actor_person_id=None,
         figures=figures,
+        people=people,
         retention_until=until.isoformat() if until else None,
         source=source,
     )
@@ -173,17 +230,27 @@ async def admin_chats(*, session: AsyncSession, bootstrap_admins: Collection[int
     return [AdminChat(chat_id, locale) for chat_id, locale in chats.items()]
 
 
-async def reminded(*, session: AsyncSession, until: dt.date) -> bool:
-    """Whether the admins were already reminded of this date (the audit log remembers, across restarts)."""
-    result = await session.exec(select(AuditEvent.details).where(AuditEvent.action == REMINDER_ACTION))
-    return any(details.get("retention_until") == until.isoformat() for details in result.all())
+async def reminded_on(*, session: AsyncSession, settings: Settings, until: dt.date) -> dt.date | None:
+    """The day (in the office's zone) the admins were reminded of UNTIL, if they were."""
+    row = await session.get(RetentionReminder, until)
+    return row.reminded_at.astimezone(settings.tz).date() if row is not None else None
 
 
 async def claim_reminder(*, session: AsyncSession, settings: Settings, on: dt.date, admins: int) -> bool:
-    """Record the reminder of the admins (before it is sent, so that a restart never sends it twice) when it is
-    due ON that day and not sent yet; False when it is not due or already recorded."""
+    """Record the reminder of the admins (before it is sent, so that a restart never sends it twice): due from
+    REMINDER_DAYS before the date, and after it when nobody was reminded. The table's primary key lets exactly
+    one bot claim it; False when it is not due or already claimed."""
     until = settings.privacy.retention_until
-    if until is None or phase(settings, on) is not Phase.REMINDING or await reminded(session=session, until=until):
+    if until is None or phase(settings, on) not in (Phase.REMINDING, Phase.PASSED):
+        return False
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert(RetentionReminder) if dialect == "postgresql" else sqlite.insert(RetentionReminder)
+    claimed = await session.exec(
+        insert.values(retention_until=until, reminded_at=utcnow())  # type: ignore[call-overload]
+        .on_conflict_do_nothing(index_elements=["retention_until"])
+        .returning(RetentionReminder.retention_until)
+    )
+    if claimed.first() is None:
         return False
     holding = await count_holding_data(session=session)
     await audit.record(
@@ -193,8 +260,17 @@ async def claim_reminder(*, session: AsyncSession, settings: Settings, on: dt.da
         retention_until=until.isoformat(),
         admins=admins,
         figures=holding,
+        overdue=on > until,
     )
     return True
+
+
+async def purge_may_run(*, session: AsyncSession, settings: Settings, until: dt.date) -> bool:
+    """Whether the bot's own job may purge: only when the admins were reminded before the date (and so the
+    figures were told). A date that was already past when the bot first saw it (a typo, a date moved back)
+    deletes nothing by itself; the admins are told, and `rangkul purge` remains the deliberate way."""
+    day = await reminded_on(session=session, settings=settings, until=until)
+    return day is not None and day <= until
 
 
 # ---------------------------------------------------------------------------------------------- the figures' notice

@@ -14,6 +14,7 @@ from bot import i18n, regions
 from bot.callbacks import Codec
 from bot.commands import N_
 from bot.services.audit_trail import ALL, Actor, Entry, Page
+from bot.views.registration import category_label
 from models import DeliveryStatus, Role
 
 AUDIT = Codec("au")
@@ -141,9 +142,18 @@ def details(details: dict[str, Any], tz: ZoneInfo, locale: str, _: i18n.Gettext)
 
 def _detail(key: str, value: Any, tz: ZoneInfo, locale: str, _: i18n.Gettext) -> str | None:
     """One detail in words; None for one not worth showing (a broadcast that is not paid, an empty segment)."""
-    from bot.handlers.registration import category_label  # the handlers import this module
-
     text = html.escape(str(value))
+    if key == "field":
+        fields = {
+            "name": _("name"),
+            "category": _("category"),
+            "age": _("age bracket"),
+            "guardian": _("parent or guardian"),
+            "region": _("region"),
+            "phone": _("mobile number"),
+            "organization": _("organization"),
+        }
+        return _("field: {value}").format(value=fields.get(str(value), text))
     simple: dict[str, str] = {
         "broadcast": _("broadcast #{value}"),
         "template": _("template {value}"),
@@ -152,7 +162,6 @@ def _detail(key: str, value: Any, tz: ZoneInfo, locale: str, _: i18n.Gettext) ->
         "figure": _("figure #{value}"),
         "invitation": _("invitation #{value}"),
         "consent_version": _("notice version {value}"),
-        "field": _("field: {value}"),
     }
     counted: dict[str, str] = {
         "recipients": _("{value} recipients"),

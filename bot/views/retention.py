@@ -40,6 +40,26 @@ def admin_reminder(until: dt.date, on: dt.date, figures: int, locale: str, _: i1
     )
 
 
+def admin_overdue(until: dt.date, figures: int, locale: str, _: i18n.Gettext) -> str:
+    """Told to every admin once when the date had already passed before anyone was reminded of it."""
+    return "\n\n".join(
+        [
+            _("<b>The retention period of personal data has ended</b>"),
+            _(
+                "The date set in Rangkul's settings (privacy.retention_until), {date}, has passed, but the admins "
+                "were not reminded of it beforehand and the figures were not told. So that a mistyped date does not "
+                "erase everyone's data, nothing has been deleted automatically. {count} figures still have "
+                "personal data stored."
+            ).format(date=i18n.format_date(until, locale), count=i18n.format_number(figures, locale)),
+            _(
+                "If the date is right, delete the data with the command rangkul purge (try rangkul purge --dry-run "
+                "first). If the data is still needed for its stated purpose, set a later privacy.retention_until "
+                "and restart Rangkul. New registrations are closed until then."
+            ),
+        ]
+    )
+
+
 def figure_notice(until: dt.date, controller: str, locale: str, _: i18n.Gettext) -> str:
     """The one notice a figure gets before their personal data is deleted."""
     return "\n\n".join(
