@@ -23,6 +23,8 @@ from bot.catalog import WELCOME_TEMPLATE, figure_context, template_context
 from bot.context import Context
 from bot.handlers import keyboards
 from bot.handlers.access import drop_keyboard, guarded
+from bot.labels import age_label as age_label  # re-exported: other handlers and views name them from here
+from bot.labels import category_label as category_label
 from bot.render import timezone_for_region
 from bot.services import conversations, invitations, registration
 from bot.services.figure_input import Problem
@@ -34,29 +36,6 @@ REGISTRATION = Codec("reg")
 # The profile's "change …" buttons: "prof:<field>", the layout from before the codec.
 PROFILE = Codec("prof")
 BACK_WORDS = {"kembali", "back"}
-
-
-def category_label(value: str, _: i18n.Gettext) -> str:
-    labels: dict[str, str] = {
-        FigureCategory.YOUTH: _("Youth figure (tokoh pemuda)"),
-        FigureCategory.COMMUNITY: _("Community figure (tokoh masyarakat)"),
-        FigureCategory.RELIGIOUS: _("Religious figure (tokoh agama)"),
-        FigureCategory.WOMEN: _("Women's figure (tokoh perempuan)"),
-        FigureCategory.CUSTOMARY: _("Customary figure (tokoh adat)"),
-        FigureCategory.OTHER: _("Other"),
-    }
-    return labels.get(value, value)
-
-
-def age_label(value: str, _: i18n.Gettext) -> str:
-    labels: dict[str, str] = {
-        AgeBracket.UNDER_18: _("Under 18"),
-        AgeBracket.FROM_18_TO_25: _("18–25 years"),
-        AgeBracket.FROM_26_TO_40: _("26–40 years"),
-        AgeBracket.FROM_41_TO_60: _("41–60 years"),
-        AgeBracket.OVER_60: _("Over 60"),
-    }
-    return labels.get(value, value)
 
 
 def privacy_notice(context: Context) -> str:
