@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import db, maintenance
+from bot import db, export_cli, maintenance
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
 from bot.logs import configure_logging
 
@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     template_commands.add_parser(
         "check", parents=[common], help="render every template with sample data and report what Telegram would refuse"
     )
+    export_cli.add_parser(commands, common)
     return parser
 
 
@@ -124,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.template_check import main_check
 
             return main_check(settings.templates.dir)
+        if args.command == "export":
+            return export_cli.run(settings, args)
         return _db(settings, args.db_command)
     except SettingsError as exc:
         return _fail(str(exc))

@@ -41,6 +41,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("templat", ("templates",), Role.ORGANIZER, N_("Message templates and their previews")),
     Command("balasan", ("replies",), Role.ORGANIZER, N_("Read and answer the figures' replies")),
     Command("laporan", ("report",), Role.ORGANIZER, N_("Report: figures, commitments and reach in your region")),
+    Command("ekspor", ("export",), Role.ADMIN, N_("Export contact lists as XLSX or CSV")),
     Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
     Command("audit", (), Role.ADMIN, N_("The audit log: who did what, and when")),

@@ -259,6 +259,11 @@ class RepliesSettings(_Section):
     per_figure_per_day: int = Field(default=20, ge=1, le=1000)
 
 
+class ExportSettings(_Section):
+    # Whether organizers may export the figures of their own scope (phone numbers partly masked); admins always may.
+    organizers_allowed: bool = False
+
+
 class TemplatesSettings(_Section):
     # Unset: the templates that ship with Rangkul, wherever it is installed.
     dir: Path = Field(default_factory=bundled_templates_dir)
@@ -286,6 +291,7 @@ class Settings(_Section):
     registration: RegistrationSettings = RegistrationSettings()
     broadcast: BroadcastSettings = BroadcastSettings()
     replies: RepliesSettings = RepliesSettings()
+    export: ExportSettings = ExportSettings()
     templates: TemplatesSettings = TemplatesSettings()
     logging: LoggingSettings = LoggingSettings()
     # Where the settings came from, for error messages and relative paths.

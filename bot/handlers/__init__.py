@@ -26,6 +26,7 @@ from bot.handlers import (
     common,
     consent,
     errors,
+    exports,
     invitations,
     language,
     profile,
@@ -67,6 +68,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("balasan").names, replies.replies_command, filters=NEW))
     app.add_handler(CommandHandler(command("peran").names, roles.role_command, filters=NEW))
     app.add_handler(CommandHandler(command("audit").names, audit.audit_command, filters=NEW))
+    app.add_handler(CommandHandler(command("ekspor").names, exports.export_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
     # Buttons, each feature's by its codec (bot/callbacks.py).
@@ -82,6 +84,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(replies.on_button, pattern=replies.PATTERN))
     app.add_handler(CallbackQueryHandler(commitments.on_button, pattern=COMMITMENT.pattern))
     app.add_handler(CallbackQueryHandler(audit.on_button, pattern=audit.PATTERN))
+    app.add_handler(CallbackQueryHandler(exports.on_button, pattern=exports.PATTERN))
     app.add_handler(ChatMemberHandler(profile.membership_changed, ChatMemberHandler.MY_CHAT_MEMBER))
 
     # Leftovers, private chats only: groups get no chatter from the bot. Text first goes to a conversation in

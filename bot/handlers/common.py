@@ -14,6 +14,7 @@ from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
 from bot.handlers import commitments as commitment_handlers
 from bot.handlers import errors
+from bot.handlers import exports as export_handlers
 from bot.handlers import registration as registration_handlers
 from bot.handlers import replies as replies_handlers
 from bot.handlers.access import guarded, private_chat_button
@@ -189,6 +190,7 @@ async def _answers_conversation(update: Update, context: Context) -> bool:
         or await broadcast_handlers.on_text(update, context)
         or await replies_handlers.on_text(update, context)
         or await commitment_handlers.on_text(update, context)
+        or await export_handlers.on_text(update, context)
     )
 
 

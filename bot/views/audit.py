@@ -13,8 +13,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import i18n, regions
 from bot.callbacks import Codec
 from bot.commands import N_
+from bot.labels import category_label
 from bot.services.audit_trail import ALL, Actor, Entry, Page
-from bot.views.registration import category_label
 from models import DeliveryStatus, Role
 
 AUDIT = Codec("au")

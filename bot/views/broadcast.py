@@ -14,13 +14,13 @@ from bot.callbacks import Codec
 from bot.commands import N_
 from bot.config import Settings
 from bot.delivery.status import quiet_hold_line
+from bot.labels import age_label, category_label
 from bot.services import quiet
 from bot.services.broadcasts import BroadcastError
 from bot.services.region_picker import Picker
 from bot.services.roles import Authority
 from bot.views import broadcast_regions
 from bot.views.limits import NOT_ORGANIZER, echo
-from bot.views.registration import age_label, category_label
 from models import AgeBracket, Broadcast, ConversationState, FigureCategory
 
 TEMPLATE_GONE = N_("That template no longer exists. Type /siaran to choose another one, or /templat to see them all.")

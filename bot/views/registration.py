@@ -20,6 +20,8 @@ from telegram import (
 from bot import i18n, notice, regions
 from bot.callbacks import Codec
 from bot.config import Settings
+from bot.labels import age_label as age_label  # named from here by the views that label a figure
+from bot.labels import category_label as category_label
 from bot.services import registration
 from bot.services.figure_input import Problem
 from bot.services.registration_steps import REGION_STEPS, Step, can_go_back, region_codes, region_level, region_parent
@@ -31,29 +33,6 @@ REGISTRATION = Codec("reg")
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 MakeButton = Callable[[str, str], InlineKeyboardButton]
-
-
-def category_label(value: str, _: i18n.Gettext) -> str:
-    labels: dict[str, str] = {
-        FigureCategory.YOUTH: _("Youth figure (tokoh pemuda)"),
-        FigureCategory.COMMUNITY: _("Community figure (tokoh masyarakat)"),
-        FigureCategory.RELIGIOUS: _("Religious figure (tokoh agama)"),
-        FigureCategory.WOMEN: _("Women's figure (tokoh perempuan)"),
-        FigureCategory.CUSTOMARY: _("Customary figure (tokoh adat)"),
-        FigureCategory.OTHER: _("Other"),
-    }
-    return labels.get(value, value)
-
-
-def age_label(value: str, _: i18n.Gettext) -> str:
-    labels: dict[str, str] = {
-        AgeBracket.UNDER_18: _("Under 18"),
-        AgeBracket.FROM_18_TO_25: _("18–25 years"),
-        AgeBracket.FROM_26_TO_40: _("26–40 years"),
-        AgeBracket.FROM_41_TO_60: _("41–60 years"),
-        AgeBracket.OVER_60: _("Over 60"),
-    }
-    return labels.get(value, value)
 
 
 # ----------------------------------------------------------------------------------------- consent

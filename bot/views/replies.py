@@ -12,8 +12,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import catalog, i18n, regions
 from bot.callbacks import Codec
 from bot.commands import N_
+from bot.labels import category_label
 from bot.services.replies import Listed, Page
-from bot.views.registration import category_label
 from models import Broadcast, ReplyKind
 
 REPLIES = Codec("rp")

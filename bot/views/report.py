@@ -7,8 +7,8 @@ import html
 from pathlib import Path
 
 from bot import catalog, charts, commitments, i18n, regions
+from bot.labels import category_label
 from bot.services.reports import MISSING_KECAMATAN, UNPLACED, BroadcastStats, Report, Scope
-from bot.views.registration import category_label
 from models import CommitmentKind
 
 # Telegram's limit for a message's text.

@@ -1,0 +1,251 @@
+"""The layout of an exported file: one header row (in the reader's language, Indonesian by default), then one row
+per figure, commitment or reply, with regions by name and code, labels instead of internal values, and moments
+in the office's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy.engine import Row
+
+from bot import i18n, regions
+from bot.commitments import KINDS
+from bot.labels import age_label, category_label
+from bot.services.exports import COMMITMENT_KINDS, NO_COMMITMENTS, Batch, Kind, Status, moment, status_of
+from bot.spreadsheet import Cell, Column, neutralized_csv
+from models import AgeBracket, FigureCategory, ReplyKind
+
+LEVELS = (1, 2, 3, 4)
+# Kept apart from regions' own cache: an export may touch every desa of a province, and each row asks for four.
+_PATHS: dict[str, tuple[str, ...]] = {}
+_PATHS_LIMIT = 100_000
+
+
+def _region_cells(code: str) -> tuple[str, ...]:
+    """Province, kabupaten/kota, kecamatan and desa/kelurahan of CODE, each as name and code."""
+    cells = _PATHS.get(code)
+    if cells is None:
+        parts = code.split(".")
+        found: list[str] = []
+        for level in LEVELS:
+            sub = ".".join(parts[:level]) if len(parts) >= level else ""
+            region = regions.get(sub) if sub else None
+            found += [listed(region.name) if region else "", sub]
+        cells = tuple(found)
+        if len(_PATHS) < _PATHS_LIMIT:
+            _PATHS[code] = cells
+    return cells
+
+
+def listed(value: str) -> str:
+    """A value from one of Rangkul's own lists (a Kemendagri name, a label), made safe once when it is first used
+    rather than in every row: none starts like a formula (tests/test_exports.py checks every region and label),
+    and one that ever did would carry the CSV's apostrophe in both formats."""
+    return neutralized_csv(value)
+
+
+def phone_text(e164: str | None, *, masked: bool) -> str | None:
+    """ "+62 812-3456-7890" (phonenumbers' international format, done by hand for Indonesian mobiles, which is a
+    twentieth of the time); masked: "+62 812-****-7890"."""
+    if not e164:
+        return None
+    national = e164[3:]
+    if e164.startswith("+628") and 9 <= len(national) <= 12 and national.isdigit():
+        if masked:
+            return f"+62 {national[:3]}-****-{national[-4:]}"
+        split = 6 if len(national) == 9 else 7
+        return f"+62 {national[:3]}-{national[3:split]}-{national[split:]}"
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return "****" if masked else e164
+    if masked:
+        return f"+{parsed.country_code} ****-{str(parsed.national_number)[-4:]}"
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+class LocalTime:
+    """Stored UTC timestamps as naive wall-clock times in one zone (spreadsheets know no zones; the header names
+    it). The zone's offset is worked out once per hour of UTC time, not for every value: zones change their
+    offset on the hour, and an export holds a hundred thousand of these."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._offsets: dict[object, dt.timedelta] = {}
+
+    def __call__(self, value: object) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            # SQLite's text, "2026-12-01 03:04:05.000000", is UTC (models.UTCDateTime): its first 13 characters
+            # name the hour.
+            naive = dt.datetime.fromisoformat(value)
+            hour: str | None = value[:13]
+            if naive.tzinfo is not None:
+                naive, hour = naive.astimezone(dt.UTC).replace(tzinfo=None), None
+        else:
+            stamp = moment(value)
+            assert stamp is not None
+            naive = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+            hour = None
+        key = hour or (naive.date(), naive.hour)
+        offset = self._offsets.get(key)
+        if offset is None:
+            offset = naive.replace(tzinfo=dt.UTC).astimezone(self.tz).utcoffset() or dt.timedelta()
+            self._offsets[key] = offset
+        return naive + offset
+
+
+class Table:
+    """Headers and rows of one kind of export, in one language and time zone; MASKED for organizers."""
+
+    def __init__(self, kind: Kind, *, locale: str, tz: ZoneInfo, masked: bool) -> None:
+        _ = i18n.gettext_for(locale)
+        self.kind, self.tz, self.masked = kind, tz, masked
+        self._local = LocalTime(tz)
+        self._categories = {value.value: listed(category_label(value, _)) for value in FigureCategory}
+        self._ages = {value.value: listed(age_label(value, _)) for value in AgeBracket}
+        self._statuses = {
+            Status.ACTIVE: listed(_("active")),
+            Status.STOPPED: listed(_("stopped messages")),
+            Status.UNREACHABLE: listed(_("unreachable")),
+        }
+        self._kinds = {key: listed(_(spec.short)) for key, spec in KINDS.items()}
+        self._reply_kinds = {
+            ReplyKind.TEXT: listed(_("text")),
+            ReplyKind.PHOTO: listed(_("photo")),
+            ReplyKind.VOICE: listed(_("voice note")),
+            ReplyKind.VIDEO: listed(_("video")),
+            ReplyKind.DOCUMENT: listed(_("document")),
+            ReplyKind.OTHER: listed(_("other")),
+        }
+        zone = i18n.ZONE_LABELS.get(tz.key, tz.key)
+        figure = [
+            Column(_("Name")),
+            Column(_("Category"), "listed"),
+            Column(_("Age bracket"), "listed"),
+            Column(_("Province"), "listed"),
+            Column(_("Province code"), "listed"),
+            Column(_("Kabupaten/kota"), "listed"),
+            Column(_("Kabupaten/kota code"), "listed"),
+            Column(_("Kecamatan"), "listed"),
+            Column(_("Kecamatan code"), "listed"),
+            Column(_("Desa/kelurahan"), "listed"),
+            Column(_("Desa/kelurahan code"), "listed"),
+        ]
+
+        def when(header: str) -> Column:
+            return Column(f"{header} ({zone})", "moment")
+
+        if kind is Kind.FIGURES:
+            self.columns = [
+                *figure,
+                Column(_("Mobile number")),
+                Column(_("Telegram username")),
+                Column(_("Organization")),
+                when(_("Registered at")),
+                Column(_("Status"), "listed"),
+                Column(_("Invitation code")),
+                Column(_("Invitation event")),
+                *(
+                    Column(_("Commitment: {kind}").format(kind=self._kinds[kind]), "number")
+                    for kind in COMMITMENT_KINDS
+                ),
+                Column(_("People they will invite"), "number"),
+            ]
+            self._convert: Callable[[Row[Any], Batch], list[Cell]] = self._commitment  # unused: see rows()
+        elif kind is Kind.COMMITMENTS:
+            self.columns = [
+                *figure,
+                Column(_("Commitment"), "listed"),
+                Column(_("People they will invite"), "number"),
+                Column(_("Broadcast"), "number"),
+                Column(_("Template")),
+                when(_("Committed at")),
+                when(_("Withdrawn at")),
+            ]
+            self._convert = self._commitment
+        else:
+            self.columns = [
+                *figure,
+                when(_("Received at")),
+                Column(_("Kind"), "listed"),
+                Column(_("Message")),
+                Column(_("Broadcast"), "number"),
+                Column(_("Template")),
+                when(_("Read at")),
+                when(_("Answered at")),
+                Column(_("Answer")),
+            ]
+            self._convert = self._reply
+
+    def rows(self, batch: Batch) -> list[list[Cell]]:
+        if self.kind is Kind.FIGURES:
+            return self._figures(batch)
+        convert = self._convert
+        return [convert(row, batch) for row in batch.rows]
+
+    def _figure_cells(self, row: Row[Any]) -> list[Cell]:
+        return [
+            row.name,
+            self._categories.get(row.category) or listed(row.category),
+            self._ages.get(row.age_bracket) or listed(row.age_bracket),
+            *_region_cells(row.region_code),
+        ]
+
+    def _figures(self, batch: Batch) -> list[list[Cell]]:
+        # One loop with everything it needs in local names, and each row unpacked by position (the order of
+        # exports._figures_select): this runs for every figure exported and is most of a CSV export's time.
+        categories, ages, paths, local, masked = self._categories, self._ages, _PATHS, self._local, self.masked
+        statuses = self._statuses
+        commitments = batch.commitments
+        lines: list[list[Cell]] = []
+        for row in batch.rows:
+            fields = cast(tuple[Any, ...], row)
+            (figure_id, name, category, age, region, phone, username, organization, registered_at, opt_in,
+             unreachable_since, invitation_code, invitation_label) = fields  # fmt: skip
+            lines.append(
+                [
+                    name,
+                    categories.get(category) or listed(category),
+                    ages.get(age) or listed(age),
+                    *(paths.get(region) or _region_cells(region)),
+                    phone_text(phone, masked=masked) if phone else None,
+                    username,
+                    organization,
+                    local(registered_at),
+                    statuses[status_of(opt_in, unreachable_since)],
+                    invitation_code,
+                    invitation_label or None,
+                    *commitments.get(figure_id, NO_COMMITMENTS),
+                ]
+            )
+        return lines
+
+    def _commitment(self, row: Row[Any], batch: Batch) -> list[Cell]:
+        return [
+            *self._figure_cells(row),
+            self._kinds.get(row.kind) or listed(row.kind),
+            row.invite_count,
+            row.broadcast_id,
+            row.template,
+            self._local(row.committed_at),
+            self._local(row.withdrawn_at),
+        ]
+
+    def _reply(self, row: Row[Any], batch: Batch) -> list[Cell]:
+        return [
+            *self._figure_cells(row),
+            self._local(row.received_at),
+            self._reply_kinds.get(row.kind) or listed(row.kind),
+            row.text,
+            row.broadcast_id,
+            row.template,
+            self._local(row.read_at),
+            self._local(row.answered_at),
+            row.answer_text,
+        ]
