@@ -290,9 +290,10 @@ _KEYS = {Kind.FIGURES: Figure.id, Kind.COMMITMENTS: Commitment.id, Kind.REPLIES:
 # The commitment kinds in the order an export's columns show them (bot/commitments.py's order).
 COMMITMENT_KINDS: tuple[str, ...] = tuple(KINDS)
 # A figure's active commitments: how many of each kind (in COMMITMENT_KINDS' order), then how many people they
-# promised to invite (the sum of their active invite commitments' counts).
-Committed = tuple[int, ...]
-NO_COMMITMENTS: Committed = (0,) * (len(COMMITMENT_KINDS) + 1)
+# promised to invite (the sum of their active invite commitments' counts). None where they made none: an empty
+# cell, which spreadsheets sum as 0, and a sheet of mostly empty cells shows at a glance who committed to what.
+Committed = tuple[int | None, ...]
+NO_COMMITMENTS: Committed = (None,) * (len(COMMITMENT_KINDS) + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,25 +334,17 @@ async def batches(
 async def _commitments_of(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, Committed]:
     """Active commitments of the figures in ROWS, by kind: one grouped statement over their id range."""
     first, last = int(rows[0].id), int(rows[-1].id)
-    figure_id = col(Commitment.figure_id)
+    figure_id, kind = col(Commitment.figure_id), col(Commitment.kind)
     connection = await session.connection()
+    # One row per figure, a column per kind (NULL where none: no 0 to turn back into an empty cell).
+    per_kind = [sa.func.sum(sa.case((kind == value, 1), else_=None)) for value in COMMITMENT_KINDS]
+    invited = sa.func.sum(sa.case((kind == CommitmentKind.INVITE.value, col(Commitment.invite_count)), else_=None))
     result = await connection.execute(
-        sa.select(figure_id, col(Commitment.kind), sa.func.count(), sa.func.sum(col(Commitment.invite_count)))
+        sa.select(figure_id, *per_kind, invited)
         .where(figure_id >= first, figure_id <= last, col(Commitment.withdrawn_at).is_(None))
-        .group_by(figure_id, col(Commitment.kind))
+        .group_by(figure_id)
     )
-    position = {kind: index for index, kind in enumerate(COMMITMENT_KINDS)}
-    invited_at = len(COMMITMENT_KINDS)
-    found: dict[int, list[int]] = {}
-    for figure, kind, number, promised in result.all():
-        counts = found.get(figure)
-        if counts is None:
-            counts = found[figure] = list(NO_COMMITMENTS)
-        if kind in position:
-            counts[position[kind]] = int(number)
-        if kind == CommitmentKind.INVITE:
-            counts[invited_at] = int(promised or 0)
-    return {int(figure): tuple(counts) for figure, counts in found.items()}
+    return {int(row[0]): tuple(row[1:]) for row in result.all()}
 
 
 # ----------------------------------------------------------------------------------------- around the file

@@ -23,19 +23,28 @@ LEVELS = (1, 2, 3, 4)
 # Kept apart from regions' own cache: an export may touch every desa of a province, and each row asks for four.
 _PATHS: dict[str, tuple[str, ...]] = {}
 _PATHS_LIMIT = 100_000
+# The names of the levels above, which thousands of desa share (a few hundred kecamatan, a few dozen kabupaten).
+_NAMES: dict[str, str] = {}
 
 
 def _region_cells(code: str) -> tuple[str, ...]:
-    """Province, kabupaten/kota, kecamatan and desa/kelurahan of CODE, each as name and code."""
+    """The names of CODE's province, kabupaten/kota, kecamatan and desa/kelurahan, then CODE itself: the full
+    Kemendagri code holds every level's (63.71.05.1003 is in 63.71.05, in 63.71, in 63), and sorting by it sorts
+    by province, kabupaten/kota, kecamatan and desa at once."""
     cells = _PATHS.get(code)
     if cells is None:
         parts = code.split(".")
         found: list[str] = []
         for level in LEVELS:
             sub = ".".join(parts[:level]) if len(parts) >= level else ""
-            region = regions.get(sub) if sub else None
-            found += [listed(region.name) if region else "", sub]
-        cells = tuple(found)
+            name = _NAMES.get(sub)
+            if name is None:
+                region = regions.get(sub) if sub else None
+                name = listed(region.name) if region else ""
+                if level < len(LEVELS):  # the desa's own name is kept with its row in _PATHS
+                    _NAMES[sub] = name
+            found.append(name)
+        cells = (*found, code)
         if len(_PATHS) < _PATHS_LIMIT:
             _PATHS[code] = cells
     return cells
@@ -129,13 +138,10 @@ class Table:
             Column(_("Category"), "listed"),
             Column(_("Age bracket"), "listed"),
             Column(_("Province"), "listed"),
-            Column(_("Province code"), "listed"),
             Column(_("Kabupaten/kota"), "listed"),
-            Column(_("Kabupaten/kota code"), "listed"),
             Column(_("Kecamatan"), "listed"),
-            Column(_("Kecamatan code"), "listed"),
             Column(_("Desa/kelurahan"), "listed"),
-            Column(_("Desa/kelurahan code"), "listed"),
+            Column(_("Region code"), "listed"),
         ]
 
         def when(header: str) -> Column:
