@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import Context
 from bot.views.limits import NOT_ORGANIZER
@@ -33,6 +33,22 @@ async def drop_keyboard(message: object) -> None:
     if isinstance(message, Message):
         with contextlib.suppress(TelegramError):
             await message.edit_reply_markup(reply_markup=None)
+
+
+async def show_in_place(
+    message: object, chat_id: int, context: Context, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Show a page of a paged list (/balasan, /audit) in place of the bot's MESSAGE its button was under; one too
+    old to edit gets the page as a new message, and a page already on screen is left as it is."""
+    if isinstance(message, Message) and message.from_user is not None and message.from_user.is_bot:
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramError as exc:
+            # The same page pressed again is on screen already; a message too old to edit gets it anew below.
+            if isinstance(exc, BadRequest) and "not modified" in exc.message.lower():
+                return
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
 
 
 def private_chat_button(context: Context) -> InlineKeyboardMarkup:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Context
-from bot.handlers.access import guarded
+from bot.handlers.access import guarded, show_in_place
 from bot.services import audit_trail
 from bot.views import audit as views
 from models import Role
@@ -39,21 +38,12 @@ async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and update.effective_chat is not None
     pressed = views.AUDIT.parse(query.data)
-    group, number = (pressed.arg(0), pressed.arg(1)) if pressed else ("", "")
+    group = pressed.arg(0) if pressed else ""
+    number = pressed.int_arg(1, minimum=0) if pressed else None
     valid_group = group == audit_trail.ALL or group in audit_trail.GROUPS
-    if pressed is None or pressed.action != "page" or len(pressed.args) != 2 or not valid_group or not number.isdigit():
+    if pressed is None or pressed.action != "page" or len(pressed.args) != 2 or not valid_group or number is None:
         await query.answer(views.stale_button(context._), show_alert=True)
         return
     await query.answer()
-    text, markup = await _page(context, group, int(number))
-    message = query.message
-    if isinstance(message, Message):
-        try:
-            await message.edit_text(text, reply_markup=markup)
-            return
-        except BadRequest as exc:
-            if "not modified" in str(exc).lower():
-                return  # the same page pressed again: it is on screen already
-        except TelegramError:
-            pass  # too old to edit: sent anew below
-    await context.bot.send_message(update.effective_chat.id, text, reply_markup=markup)
+    text, markup = await _page(context, group, number)
+    await show_in_place(query.message, update.effective_chat.id, context, text, markup)

@@ -84,16 +84,9 @@ def _info(state: ConversationState, context: Context) -> catalog.TemplateInfo | 
 async def broadcast_command(update: Update, context: Context) -> None:
     """/siaran: choose a template, fill its values, choose the segment, preview, send or schedule."""
     assert context.person is not None and update.effective_chat is not None
-    await conversations.cancel(session=context.session, person=context.person)
-    assert context.person.id is not None
-    state = ConversationState(
-        person_id=context.person.id,
-        flow=FLOW,
-        step="template",
-        version=conversations.new_version(),
-        data={"segment": {}},
+    state = await conversations.start(
+        session=context.session, person=context.person, flow=FLOW, step="template", data={"segment": {}}
     )
-    context.session.add(state)
     await _ask(update.effective_chat.id, state, context)
 
 

@@ -88,16 +88,9 @@ async def export_command(update: Update, context: Context) -> None:
     if isinstance(viewer, Refusal):
         await message.reply_text(views.refusal(viewer, context._))
         return
-    await conversations.cancel(session=context.session, person=context.person)
-    state = ConversationState(
-        person_id=context.person.id,
-        flow=FLOW,
-        step="menu",
-        version=conversations.new_version(),
-        data={"draft": Draft().to_dict()},
+    state = await conversations.start(
+        session=context.session, person=context.person, flow=FLOW, step="menu", data={"draft": Draft().to_dict()}
     )
-    context.session.add(state)
-    await context.session.flush()
     text, markup = _screen(state, viewer, context)
     await message.reply_text(text, reply_markup=markup)
 

@@ -3,7 +3,6 @@ and answer them with /balasan. Every press checks role and scope again on the se
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import InlineKeyboardMarkup, Message, Update
@@ -11,7 +10,7 @@ from telegram.error import Forbidden, TelegramError
 
 from bot import i18n
 from bot.context import Context
-from bot.handlers.access import guarded
+from bot.handlers.access import guarded, show_in_place
 from bot.logs import telegram_ref
 from bot.render import timezone_for_region
 from bot.services import conversations, figures, replies
@@ -140,11 +139,7 @@ async def on_button(update: Update, context: Context) -> None:
 
 async def _redraw(message: object, context: Context, page: int, chat_id: int) -> None:
     text, markup = await _page(context, page)
-    if isinstance(message, Message) and message.from_user is not None and message.from_user.is_bot:
-        with contextlib.suppress(TelegramError):
-            await message.edit_text(text, reply_markup=markup)
-            return
-    await context.bot.send_message(chat_id, text, reply_markup=markup)
+    await show_in_place(message, chat_id, context, text, markup)
 
 
 async def _start_answer(update: Update, context: Context, reply_id: int) -> None:
@@ -159,17 +154,9 @@ async def _start_answer(update: Update, context: Context, reply_id: int) -> None
         )
         return
     await query.answer()
-    await conversations.cancel(session=context.session, person=context.person)
-    context.session.add(
-        ConversationState(
-            person_id=context.person.id,
-            flow=FLOW,
-            step="text",
-            version=conversations.new_version(),
-            data={"reply_id": reply_id},
-        )
+    await conversations.start(
+        session=context.session, person=context.person, flow=FLOW, step="text", data={"reply_id": reply_id}
     )
-    await context.session.flush()
     assert update.effective_chat is not None
     await context.bot.send_message(update.effective_chat.id, views.answer_prompt(item, context._))
 

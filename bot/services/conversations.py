@@ -1,10 +1,12 @@
-"""Conversations in progress (registration, profile edit, broadcast composer): one row per person, kept across
+"""Conversations in progress (registration, profile edit, broadcast composer, export, an answer to a reply, the
+number of people to invite): one row per person, kept across
 restarts, each step a compare-and-swap on its version, abandoned ones expired with what they gathered."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import col, delete
@@ -46,6 +48,18 @@ async def expire_abandoned(*, session: AsyncSession, expire_after: dt.timedelta)
         delete(ConversationState).where(col(ConversationState.updated_at) < utcnow() - expire_after)
     )
     return int(result.rowcount or 0)
+
+
+async def start(
+    *, session: AsyncSession, person: Person, flow: str, step: str, data: dict[str, Any]
+) -> ConversationState:
+    """Begin FLOW at STEP for PERSON, in place of any conversation they had under way (its answers go)."""
+    assert person.id is not None
+    await cancel(session=session, person=person)
+    state = ConversationState(person_id=person.id, flow=flow, step=step, version=new_version(), data=data)
+    session.add(state)
+    await session.flush()
+    return state
 
 
 async def cancel(*, session: AsyncSession, person: Person) -> bool:

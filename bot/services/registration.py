@@ -13,7 +13,8 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import regions
-from bot.services.conversations import cancel, mark_changed, new_version
+from bot.services import conversations
+from bot.services.conversations import mark_changed
 from bot.services.figure_input import (
     InputProblem,
     Problem,
@@ -99,32 +100,23 @@ async def start_registration(
 ) -> ConversationState:
     """Begin (or begin again) a registration at the privacy notice (which notice they agree to, and in which
     language, is recorded when they agree: it is the one shown then)."""
-    await cancel(session=session, person=person)
-    assert person.id is not None
     data: dict[str, Any] = {}
     if invitation is not None:
         codes = region_path(invitation.region_code)
         data.update(invitation_id=invitation.id, region_codes=codes, region_fixed_level=len(codes))
-    state = ConversationState(person_id=person.id, flow=REGISTER, step=Step.CONSENT, version=new_version(), data=data)
-    session.add(state)
-    await session.flush()
-    return state
+    return await conversations.start(session=session, person=person, flow=REGISTER, step=Step.CONSENT, data=data)
 
 
 async def start_edit(*, session: AsyncSession, person: Person, figure: Figure, field: str) -> ConversationState:
     """Begin editing one field of a saved profile, with the same questions and checks as registration."""
-    await cancel(session=session, person=person)
-    assert person.id is not None and field in FIELDS
+    assert field in FIELDS
     data: dict[str, Any] = {"consent": True, "editing": field, **figure_values(figure)}
     if figure.guardian_consent_at is not None:
         data["guardian_at"] = figure.guardian_consent_at.isoformat()
     step = first_step(field, data)
     if step is None:
         raise ValueError(f"{field} cannot be edited for this person")
-    state = ConversationState(person_id=person.id, flow=EDIT, step=step, version=new_version(), data=data)
-    session.add(state)
-    await session.flush()
-    return state
+    return await conversations.start(session=session, person=person, flow=EDIT, step=step, data=data)
 
 
 # ----------------------------------------------------------------------------------------- answers
