@@ -299,3 +299,22 @@ async def test_the_daily_cap_counts_the_figures_own_day(harness: Harness) -> Non
         await session.commit()
     [answer] = await harness.send(figure_user, "Pesan hari ini")
     assert "teruskan" in answer.shown, answer.shown
+
+
+# 8. While the count question waits, any text with a digit in it was taken for a bad count and thrown away, even
+# a reply to the broadcast ("TPS 05 pindah ke mana?"): only a number alone is an answer to the question.
+async def test_words_with_a_number_in_them_are_passed_on_while_the_count_question_waits(harness: Harness) -> None:
+    [figure] = await make_figures(harness, 3300, 1)
+    await send_broadcast(harness)
+    message = broadcast_message(harness, figure)
+    await harness.press(figure, message, INVITE)
+    [again] = await harness.send(figure, "0 orang")
+    assert "bilangan bulat dari 1 sampai 10.000" in again.shown, "a number alone, out of range: asked again"
+    question = "Pak, TPS 05 di Kelurahan Mawar pindah ke mana ya?"
+    await harness.feed(harness.fake.reply_to(figure, message.message_id, question))
+    assert "teruskan" in harness.last(figure).shown
+    [passed_on] = await harness.send(figure, "Terima kasih infonya, 2 hari lagi kami rapat RT")
+    assert "teruskan" in passed_on.shown
+    stored = await _replies(harness)
+    assert [r.text for r in stored] == [question, "Terima kasih infonya, 2 hari lagi kami rapat RT"]
+    assert stored[0].broadcast_id is not None

@@ -218,12 +218,13 @@ async def on_text(update: Update, context: Context) -> bool:
     if state is None:
         return False
     count = service.parse_count(message.text)
-    if count is None and any(char.isdigit() for char in message.text):
+    if count is None and service.is_count_answer(message.text):
         await message.reply_text(views.bad_count(context.locale))  # a number, but not one we can take
         return True
     if count is None:
-        # Words, not a number: most likely a message for the office ("keluarga besar kami ikut"). The question
-        # ends here (its range buttons still work) and the text goes on as a reply.
+        # Words, with or without a number in them: most likely a message for the office ("keluarga besar kami
+        # ikut", "TPS 05 pindah ke mana?"). The question ends here (its range buttons still work) and the text
+        # goes on as a reply.
         await context.session.delete(state)
         await context.session.flush()
         return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -290,14 +291,27 @@ async def set_invite_count(*, session: AsyncSession, target: Target, held: Held)
     return True
 
 
+def _count_word(text: str) -> str:
+    return text.strip().lower().removesuffix("orang").removesuffix("people").strip()
+
+
 def parse_count(text: str) -> int | None:
     """A typed number of people ("12", "1.000", "1000 orang"), or None when it is not one in range."""
-    word = text.strip().lower().removesuffix("orang").removesuffix("people").strip()
-    digits = word.replace(".", "").replace(",", "").replace(" ", "")
+    digits = _count_word(text).replace(".", "").replace(",", "").replace(" ", "")
     if not digits.isdigit() or len(digits) > 6:
         return None
     count = int(digits)
     return count if 1 <= count <= commitments.MAX_INVITE else None
+
+
+_NUMBER_ALONE = re.compile(r"[-+]?[\d.,\s]+")
+
+
+def is_count_answer(text: str) -> bool:
+    """Whether TEXT answers the count question, in range or not ("12 orang", "0", "-5", "1.000.000"): a number
+    alone. Words that merely hold a number ("TPS 05 pindah ke mana?", "2 hari lagi kami rapat RT") are a message
+    for the office."""
+    return _NUMBER_ALONE.fullmatch(_count_word(text)) is not None
 
 
 async def listed(*, session: AsyncSession, figure_id: int, limit: int = 30) -> tuple[list[Listed], int]:
