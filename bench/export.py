@@ -146,13 +146,13 @@ def same_cells(database: Path, out: Path, fmt: str) -> int:
     """The same file as rangkul's (its layout and writers), the rows read with plain sqlite3 in one query: what is
     left between this and rangkul's own time is the database layer (SQLAlchemy, aiosqlite, the batches)."""
     from bot.services.exports import Batch, Format, Kind
-    from bot.spreadsheet import CsvSheet, Sheet, XlsxSheet
+    from bot.spreadsheet import CsvSheet, XlsxSheet
     from bot.views.export_table import Table
 
     table = Table(Kind.FIGURES, locale="id", tz=__import__("zoneinfo").ZoneInfo("Asia/Makassar"), masked=False)
     connection = sqlite3.connect(database)
     stream = None
-    sheet: Sheet
+    sheet: CsvSheet | XlsxSheet
     if fmt == Format.CSV:
         stream = out.open("w", encoding="utf-8", newline="")
         sheet = CsvSheet(stream, table.columns)
@@ -162,8 +162,13 @@ def same_cells(database: Path, out: Path, fmt: str) -> int:
     cursor = connection.execute(BASELINE_SQL)
     while batch := cursor.fetchmany(5_000):
         figures = [row[:13] for row in batch]
-        commitments = {row[0]: tuple(value or 0 for value in row[13:]) for row in batch if row[13] is not None}
-        sheet.write_rows(table.rows(Batch(rows=figures, commitments=commitments)))  # type: ignore[arg-type]
+        # Counts as rangkul's grouped statement gives them: None where a figure made no commitment of a kind.
+        commitments = {row[0]: tuple(value or None for value in row[13:]) for row in batch if row[13] is not None}
+        laid = Batch(rows=figures, commitments=commitments)
+        if isinstance(sheet, CsvSheet):
+            sheet.write_lines(table.csv_lines(laid))
+        else:
+            sheet.write_rows(table.rows(laid))
         rows += len(batch)
     sheet.close()
     if stream is not None:

@@ -14,14 +14,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import Settings
 from bot.services import exports
 from bot.services.exports import Batch, Filters, Format, Kind, Viewer
-from bot.spreadsheet import CsvSheet, Sheet, XlsxSheet
+from bot.spreadsheet import CsvSheet, XlsxSheet
 from bot.views.export_table import Table
 
 Progress = Callable[[int], Awaitable[None]]
 SHEET_TITLES = {Kind.FIGURES: "Tokoh", Kind.COMMITMENTS: "Komitmen", Kind.REPLIES: "Balasan"}
 
 
-def open_sheet(fmt: Format, kind: Kind, table: Table, target: Path | IO[str]) -> tuple[Sheet, IO[str] | None]:
+def open_sheet(
+    fmt: Format, kind: Kind, table: Table, target: Path | IO[str]
+) -> tuple[CsvSheet | XlsxSheet, IO[str] | None]:
     """The sheet writing to TARGET (a path; a CSV may also go to an open text stream), and a stream opened here
     that the caller closes after the sheet."""
     if fmt is Format.XLSX:
@@ -55,7 +57,10 @@ async def write(
     written = 0
 
     def put(batch: Batch) -> None:
-        sheet.write_rows(table.rows(batch))
+        if isinstance(sheet, CsvSheet):
+            sheet.write_lines(table.csv_lines(batch))
+        else:
+            sheet.write_rows(table.rows(batch))
 
     rows = exports.batches(session=session, kind=kind, filters=filters, viewer=viewer, tz=settings.tz, size=batch_size)
     try:

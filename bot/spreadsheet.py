@@ -14,12 +14,11 @@ carriage return could be read as a formula by a spreadsheet:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, Literal
 
 import xlsxwriter
 
@@ -33,6 +32,7 @@ XLSX_MOMENT = "dd/mm/yyyy hh:mm"
 # Column widths in characters: at least the header's (within MAX), at most MAX so one long reply does not make a
 # column wider than the screen.
 MAX_WIDTH = 60
+CSV_LINE_END = "\r\n"
 MOMENT_WIDTH = 17
 
 
@@ -51,39 +51,48 @@ def neutralized_csv(text: str) -> str:
     return "'" + text if text.startswith(RISKY_STARTS) else text
 
 
-class Sheet(Protocol):
-    def write_rows(self, rows: Iterable[list[Cell]]) -> None: ...
+def csv_text(text: str) -> str:
+    """TEXT as one CSV field: neutralized, then quoted as RFC 4180 asks when it holds a comma, a quote or a line
+    break, its quotes doubled (what the csv module writes with QUOTE_MINIMAL). A function of its own rather than
+    the csv module's writer, so that an export can make a field that repeats from row to row (a region's names, a
+    label) once and reuse it: that is most of a large CSV export's time (bot/views/export_table.py)."""
+    if text[:1] in _RISKY_FIRST:
+        text = "'" + text
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
 
-    def close(self) -> None: ...
+
+def csv_cell(cell: Cell) -> str:
+    """A cell as a CSV field: empty for None, digits for a number, "2026-12-01 09:30" for a moment."""
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return csv_text(cell)
+    if isinstance(cell, dt.datetime):
+        return cell.isoformat(" ", "minutes")
+    return str(cell)
+
+
+def csv_line(cells: Iterable[Cell]) -> str:
+    return ",".join(map(csv_cell, cells)) + CSV_LINE_END
 
 
 class CsvSheet:
-    """UTF-8 with a byte-order mark (Excel then reads Indonesian names right), RFC 4180 quoting, CRLF lines."""
+    """UTF-8 with a byte-order mark (Excel then reads Indonesian names right), RFC 4180 quoting, CRLF lines.
+    It writes lines made by `csv_line` (or field by field with `csv_text`), a batch at a time."""
 
     def __init__(self, stream: IO[str], columns: Sequence[Column]) -> None:
         stream.write("\ufeff")
-        self._writer = csv.writer(stream, lineterminator="\r\n")
-        self._writer.writerow([neutralized_csv(column.header) for column in columns])
+        stream.write(csv_line(column.header for column in columns))
         self._stream = stream
-        self._texts = [index for index, column in enumerate(columns) if column.type == "text"]
-        self._moments = [index for index, column in enumerate(columns) if column.type == "moment"]
 
-    def write_rows(self, rows: Iterable[list[Cell]]) -> None:
-        """Write ROWS (lists this sheet may change in place)."""
-        # Only the text columns are looked at in every row, and only by index: this loop is most of a CSV
-        # export's own time. The csv module writes None as an empty field and numbers as digits.
-        risky_first, texts, moments = _RISKY_FIRST, self._texts, self._moments
-        rows = list(rows)
-        for cells in rows:
-            for index in texts:
-                text = cells[index]
-                if text and text[0] in risky_first:  # type: ignore[index]
-                    cells[index] = "'" + text  # type: ignore[operator]
-            for index in moments:
-                stamp = cells[index]
-                if stamp is not None:
-                    cells[index] = stamp.isoformat(" ", "minutes")  # type: ignore[union-attr]
-        self._writer.writerows(rows)
+    def write_lines(self, lines: Iterable[str]) -> None:
+        # Line by line: the text stream gathers them into blocks, and a reader that goes away (`| head`) is
+        # noticed at the next block, where one long write to a pipe can end as if all of it had gone.
+        self._stream.writelines(lines)
 
     def close(self) -> None:
         self._stream.flush()

@@ -523,3 +523,49 @@ async def test_cli_reader_closing_standard_output_early_is_audited(
     assert code == 1 and b"closed before the export ended" in error
     events = await session.exec(select(AuditEvent).where(col(AuditEvent.action) == "export.figures"))
     assert events.one().details["source"] == "cli"
+
+
+NASTY = [
+    "", "biasa", "koma, di tengah", 'kutip "ganda"', "baris\nbaru", "CR\rdi tengah", "CRLF\r\nbaru", " spasi ",
+    "=1+1", "+62 812", "-", "@x", "\tTab", "\rCR", "'=sudah", "Ñoñó ✅", '"', ",", "a\"b,c\nd",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_a_csv_field_is_what_the_csv_module_writes_and_reads_back(text: str) -> None:
+    """bot/spreadsheet.py quotes fields itself (so that repeated fields are made once): it must write exactly what
+    the csv module writes (QUOTE_MINIMAL, CRLF lines) and read back, with the csv module, as the neutralized
+    text."""
+    from bot.spreadsheet import Cell, csv_line, neutralized_csv
+
+    cells: list[Cell] = [text, 7, None, dt.datetime(2026, 12, 1, 9, 30), text]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerow(
+        [neutralized_csv(text), 7, None, "2026-12-01 09:30", neutralized_csv(text)]
+    )
+    assert csv_line(cells) == buffer.getvalue()
+    [back] = list(csv.reader(io.StringIO(csv_line(cells), newline="")))
+    assert back == [neutralized_csv(text), "7", "", "2026-12-01 09:30", neutralized_csv(text)]
+
+
+@pytest.mark.parametrize("masked", [False, True])
+async def test_the_figures_own_csv_loop_writes_what_their_cells_say(
+    engine: AsyncEngine, session: AsyncSession, settings: Settings, masked: bool
+) -> None:
+    """A figures CSV is written by a loop of its own (bot/views/export_table.py, for speed): line for line it must
+    be the generic CSV of the same rows' cells, the ones an XLSX holds, for formula-like names, quotes, commas
+    and line breaks, masked or not, with and without commitments."""
+    from bot import db
+    from bot.spreadsheet import csv_line
+    from bot.views.export_table import Table
+
+    await seed(session)
+    table = Table(Kind.FIGURES, locale="id", tz=settings.tz, masked=masked)
+    compared = 0
+    async with db.session_factory(engine)() as s:
+        async for batch in exports.batches(
+            session=s, kind=Kind.FIGURES, filters=Filters(), viewer=exports.ADMIN, tz=settings.tz, size=9
+        ):
+            assert table.csv_lines(batch) == [csv_line(cells) for cells in table.rows(batch)]
+            compared += len(batch.rows)
+    assert compared > 100

@@ -16,7 +16,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -296,9 +295,13 @@ Committed = tuple[int | None, ...]
 NO_COMMITMENTS: Committed = (None,) * (len(COMMITMENT_KINDS) + 1)
 
 
+# One exported row: the values of its select's columns in their order (id first), as the driver returned them.
+Line = Sequence[Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
-    rows: Sequence[Row[Any]]
+    rows: Sequence[Line]
     # For figures: their active commitments, by figure id (absent: none).
     commitments: dict[int, Committed]
 
@@ -320,31 +323,43 @@ async def batches(
     after = 0
     while True:
         statement = _SELECTS[kind](sa.and_(condition, key > after)).order_by(key).limit(size)
-        # On the session's connection, as Core: rows as tuples, no ORM bookkeeping per row.
-        rows = (await (await session.connection()).execute(statement)).all()
+        rows = await _plain_rows(session, statement)
         if not rows:
             return
-        after = int(rows[-1].id)
+        after = int(rows[-1][0])
         commitments = await _commitments_of(session, rows) if kind is Kind.FIGURES else {}
         yield Batch(rows=rows, commitments=commitments)
         if len(rows) < size:
             return
 
 
-async def _commitments_of(session: AsyncSession, rows: Sequence[Row[Any]]) -> dict[int, Committed]:
+async def _plain_rows(session: AsyncSession, statement: sa.Executable) -> Sequence[Line]:
+    """STATEMENT's rows on the session's connection, as the driver returned them (tuples from SQLite, records
+    from asyncpg): SQLAlchemy binds the parameters, but no Row is made for each of a hundred thousand rows. The
+    export's selects are made for this: text, numbers and flags come as they are, timestamps as SQLite's text
+    or asyncpg's datetimes (`moment`)."""
+    result = await (await session.connection()).execute(statement)
+    try:
+        # Both async drivers' adapters have every row of the statement in hand once it has run.
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()
+
+
+async def _commitments_of(session: AsyncSession, rows: Sequence[Line]) -> dict[int, Committed]:
     """Active commitments of the figures in ROWS, by kind: one grouped statement over their id range."""
-    first, last = int(rows[0].id), int(rows[-1].id)
+    first, last = int(rows[0][0]), int(rows[-1][0])
     figure_id, kind = col(Commitment.figure_id), col(Commitment.kind)
-    connection = await session.connection()
     # One row per figure, a column per kind (NULL where none: no 0 to turn back into an empty cell).
     per_kind = [sa.func.sum(sa.case((kind == value, 1), else_=None)) for value in COMMITMENT_KINDS]
     invited = sa.func.sum(sa.case((kind == CommitmentKind.INVITE.value, col(Commitment.invite_count)), else_=None))
-    result = await connection.execute(
+    grouped = await _plain_rows(
+        session,
         sa.select(figure_id, *per_kind, invited)
         .where(figure_id >= first, figure_id <= last, col(Commitment.withdrawn_at).is_(None))
-        .group_by(figure_id)
+        .group_by(figure_id),
     )
-    return {int(row[0]): tuple(row[1:]) for row in result.all()}
+    return {int(row[0]): tuple(row[1:]) for row in grouped}
 
 
 # ----------------------------------------------------------------------------------------- around the file

@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import phonenumbers
-from sqlalchemy.engine import Row
 
 from bot import i18n, regions
 from bot.commitments import KINDS
 from bot.labels import age_label, category_label
-from bot.services.exports import COMMITMENT_KINDS, NO_COMMITMENTS, Batch, Kind, Status, moment, status_of
-from bot.spreadsheet import Cell, Column, neutralized_csv
+from bot.services.exports import (
+    COMMITMENT_KINDS,
+    NO_COMMITMENTS,
+    Batch,
+    Committed,
+    Kind,
+    Line,
+    Status,
+    moment,
+    status_of,
+)
+from bot.spreadsheet import CSV_LINE_END, Cell, Column, csv_cell, csv_line, csv_text, neutralized_csv
 from models import AgeBracket, FigureCategory, ReplyKind
 
 LEVELS = (1, 2, 3, 4)
@@ -25,6 +33,10 @@ _PATHS: dict[str, tuple[str, ...]] = {}
 _PATHS_LIMIT = 100_000
 # The names of the levels above, which thousands of desa share (a few hundred kecamatan, a few dozen kabupaten).
 _NAMES: dict[str, str] = {}
+# A region's five cells as one run of CSV fields, by code.
+_CSV_PATHS: dict[str, str] = {}
+# A figure without commitments: an empty field for each commitment column.
+_NONE_COMMITTED = ",".join(map(csv_cell, NO_COMMITMENTS))
 
 
 def _region_cells(code: str) -> tuple[str, ...]:
@@ -132,6 +144,11 @@ class Table:
             ReplyKind.DOCUMENT: listed(_("document")),
             ReplyKind.OTHER: listed(_("other")),
         }
+        # The same labels as CSV fields, for csv_lines().
+        self._csv_categories = {key: csv_text(value) for key, value in self._categories.items()}
+        self._csv_ages = {key: csv_text(value) for key, value in self._ages.items()}
+        self._csv_statuses = {key: csv_text(value) for key, value in self._statuses.items()}
+        self._csv_committed: dict[Committed, str] = {}
         zone = i18n.ZONE_LABELS.get(tz.key, tz.key)
         figure = [
             Column(_("Name")),
@@ -163,7 +180,7 @@ class Table:
                 ),
                 Column(_("People they will invite"), "number"),
             ]
-            self._convert: Callable[[Row[Any], Batch], list[Cell]] = self._commitment  # unused: see rows()
+            self._convert: Callable[[Line, Batch], list[Cell]] = self._commitment  # unused: see rows()
         elif kind is Kind.COMMITMENTS:
             self.columns = [
                 *figure,
@@ -195,25 +212,61 @@ class Table:
         convert = self._convert
         return [convert(row, batch) for row in batch.rows]
 
-    def _figure_cells(self, row: Row[Any]) -> list[Cell]:
+    def _figure_cells(self, row: Line) -> list[Cell]:
+        # Every select starts with the row's id, then the figure's name, category, age bracket and region.
+        _id, name, category, age, region = row[:5]
         return [
-            row.name,
-            self._categories.get(row.category) or listed(row.category),
-            self._ages.get(row.age_bracket) or listed(row.age_bracket),
-            *_region_cells(row.region_code),
+            name,
+            self._categories.get(category) or listed(category),
+            self._ages.get(age) or listed(age),
+            *_region_cells(region),
         ]
+
+    def csv_lines(self, batch: Batch) -> list[str]:
+        """The batch as CSV lines: exactly `csv_line` of each of `rows()`'s rows (tests/test_exports.py checks),
+        but figures, a hundred thousand at a time, by a loop of their own that makes each field which repeats
+        from row to row (a desa's five region cells, a label, a set of commitment counts) once."""
+        if self.kind is not Kind.FIGURES:
+            return [csv_line(cells) for cells in self.rows(batch)]
+        categories, ages, statuses = self._csv_categories, self._csv_ages, self._csv_statuses
+        paths, committed_fields, local, masked = _CSV_PATHS, self._csv_committed, self._local, self.masked
+        commitments, none_committed = batch.commitments, _NONE_COMMITTED
+        lines: list[str] = []
+        for row in batch.rows:
+            (figure_id, name, category, age, region, phone, username, organization, registered_at, opt_in,
+             unreachable_since, invitation_code, invitation_label) = row  # fmt: skip
+            where = paths.get(region)
+            if where is None:
+                where = ",".join(map(csv_text, _region_cells(region)))
+                if len(paths) < _PATHS_LIMIT:
+                    paths[region] = where
+            committed = commitments.get(figure_id)
+            promised = none_committed if committed is None else committed_fields.get(committed)
+            if promised is None and committed is not None:
+                promised = committed_fields[committed] = ",".join(map(csv_cell, committed))
+            registered = local(registered_at)
+            lines.append(
+                f"{csv_text(name) if name else ''},"
+                f"{categories.get(category) or csv_text(category)},{ages.get(age) or csv_text(age)},{where},"
+                f"{csv_text(phone_text(phone, masked=masked) or '') if phone else ''},"
+                f"{csv_text(username) if username else ''},{csv_text(organization) if organization else ''},"
+                f"{registered.isoformat(' ', 'minutes') if registered else ''},"
+                f"{statuses[status_of(opt_in, unreachable_since)]},"
+                f"{csv_text(invitation_code) if invitation_code else ''},"
+                f"{csv_text(invitation_label) if invitation_label else ''},{promised}{CSV_LINE_END}"
+            )
+        return lines
 
     def _figures(self, batch: Batch) -> list[list[Cell]]:
         # One loop with everything it needs in local names, and each row unpacked by position (the order of
-        # exports._figures_select): this runs for every figure exported and is most of a CSV export's time.
+        # exports._figures_select): this runs for every figure an XLSX export holds.
         categories, ages, paths, local, masked = self._categories, self._ages, _PATHS, self._local, self.masked
         statuses = self._statuses
         commitments = batch.commitments
         lines: list[list[Cell]] = []
         for row in batch.rows:
-            fields = cast(tuple[Any, ...], row)
             (figure_id, name, category, age, region, phone, username, organization, registered_at, opt_in,
-             unreachable_since, invitation_code, invitation_label) = fields  # fmt: skip
+             unreachable_since, invitation_code, invitation_label) = row  # fmt: skip
             lines.append(
                 [
                     name,
@@ -232,26 +285,30 @@ class Table:
             )
         return lines
 
-    def _commitment(self, row: Row[Any], batch: Batch) -> list[Cell]:
+    def _commitment(self, row: Line, batch: Batch) -> list[Cell]:
+        # exports._commitments_select's columns after the figure's.
+        kind, invite_count, broadcast_id, template, committed_at, withdrawn_at = row[5:]
         return [
             *self._figure_cells(row),
-            self._kinds.get(row.kind) or listed(row.kind),
-            row.invite_count,
-            row.broadcast_id,
-            row.template,
-            self._local(row.committed_at),
-            self._local(row.withdrawn_at),
+            self._kinds.get(kind) or listed(kind),
+            invite_count,
+            broadcast_id,
+            template,
+            self._local(committed_at),
+            self._local(withdrawn_at),
         ]
 
-    def _reply(self, row: Row[Any], batch: Batch) -> list[Cell]:
+    def _reply(self, row: Line, batch: Batch) -> list[Cell]:
+        # exports._replies_select's columns after the figure's.
+        received_at, kind, text, broadcast_id, template, read_at, answered_at, answer_text = row[5:]
         return [
             *self._figure_cells(row),
-            self._local(row.received_at),
-            self._reply_kinds.get(row.kind) or listed(row.kind),
-            row.text,
-            row.broadcast_id,
-            row.template,
-            self._local(row.read_at),
-            self._local(row.answered_at),
-            row.answer_text,
+            self._local(received_at),
+            self._reply_kinds.get(kind) or listed(kind),
+            text,
+            broadcast_id,
+            template,
+            self._local(read_at),
+            self._local(answered_at),
+            answer_text,
         ]
