@@ -197,8 +197,15 @@ async def _seed(harness: Harness) -> int:
             format="xlsx",
             rows=1250,
             source="chat",
-            filters={"region": "63.03", "category": "tokoh_pemuda"},
-        )
+            # What exports.record writes (Filters.to_dict(), the viewer's scope and masking).
+            filters={
+                "regions": ["63.03"], "categories": ["tokoh_pemuda"], "age_brackets": [], "statuses": ["active"],
+                "registered_from": "2026-11-01", "registered_to": None, "with_commitments": True,
+            },
+            role="organizer",
+            scope=["63"],
+            masked=True,
+        )  # fmt: skip
         await session.commit()
         assert admin.id is not None
         return admin.id
@@ -216,7 +223,13 @@ async def test_admins_page_and_filter_the_log_in_plain_indonesian(harness: Harne
     # Newest first: the export, by the admin with their role, in the office's zone, with its details.
     assert text.index("Daftar kontak tokoh diekspor") < text.index("Masa penyimpanan berakhir")
     assert "oleh Admin (admin)" in text and "WITA" in text
-    assert "format XLSX · 1.250 baris · lewat obrolan · filter: region=63.03, category=tokoh_pemuda" in text
+    # The filters, the scope and the masking in words, not as the log's keys.
+    assert (
+        "format XLSX · 1.250 baris · lewat obrolan · filter: wilayah 63.03, Tokoh pemuda, aktif, "
+        "terdaftar sejak Minggu, 1 November 2026, dengan komitmen · peran: penyelenggara · wilayah tugasnya 63 · "
+        "nomor ponsel disamarkan"
+    ) in text, text
+    assert "masked" not in text and "scope" not in text
     assert "oleh sistem" in text and "1.250 tokoh · lewat baris perintah" in text
     assert "unknown.thing" in text and "count: 3" in text  # an action without a label is still shown
     assert "Berhenti menerima pesan (/berhenti)" in text and "oleh Budi Petugas (penyelenggara)" in text

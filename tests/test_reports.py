@@ -327,3 +327,15 @@ def test_scope_levels() -> None:
     assert reports.scope_of(Authority(role=Role.ORGANIZER, scopes=("63.71",))).level == 3
     assert reports.scope_of(Authority(role=Role.ORGANIZER, scopes=("63.71.01", "64"))).level == 2
     assert reports.scope_of(Authority(role=Role.ORGANIZER, scopes=("63.71.01.1001",))).level == 4
+
+
+def test_a_mixed_scope_names_each_region_with_its_kabupaten() -> None:
+    """An organizer of Kota Banjarmasin and of Kecamatan Aluh Aluh (in Kabupaten Banjar): the title read
+    "Aluh Aluh, Kota Banjarmasin", as if Aluh Aluh were in Banjarmasin."""
+    from bot.services.reports import Scope
+    from bot.views.report import scope_name
+
+    _ = i18n.gettext_for("id")
+    assert scope_name(Scope(codes=("63.71", "63.03.01"), level=3), _, "id") == (
+        "Kota Banjarmasin; Aluh Aluh, Kabupaten Banjar"
+    )

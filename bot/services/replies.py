@@ -62,7 +62,7 @@ def scope_condition(authority: Authority) -> ColumnElement[bool]:
 
 
 def day_start(now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """Midnight of NOW's day in TZ (the office's time zone), in UTC: the daily cap starts again then."""
+    """Midnight of NOW's day in TZ (the figure's own zone), in UTC: the daily cap starts again then."""
     local = now.astimezone(tz)
     return dt.datetime.combine(local.date(), dt.time(), tzinfo=tz).astimezone(dt.UTC)
 

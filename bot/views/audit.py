@@ -13,7 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import i18n, regions
 from bot.callbacks import Codec
 from bot.commands import N_
-from bot.labels import category_label
+from bot.labels import age_label, category_label
 from bot.services.audit_trail import ALL, Actor, Entry, Page
 from models import DeliveryStatus, Role
 
@@ -125,6 +125,28 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _filters(value: dict[str, Any], _: i18n.Gettext, locale: str) -> str:
+    """An export's filters in words: "wilayah 63.03, Tokoh pemuda (tokoh pemuda), aktif, terdaftar sejak …"."""
+    parts: list[str] = []
+    if value.get("regions"):
+        parts.append(_("regions {codes}").format(codes=_codes(value["regions"], _, locale)))
+    parts += [html.escape(category_label(str(category), _)) for category in value.get("categories") or []]
+    parts += [html.escape(age_label(str(bracket), _)) for bracket in value.get("age_brackets") or []]
+    statuses = {"active": _("active"), "stopped": _("stopped messages"), "unreachable": _("unreachable")}
+    parts += [statuses.get(str(status), html.escape(str(status))) for status in value.get("statuses") or []]
+    for key, phrase in (
+        ("registered_from", _("registered from {date}")),
+        ("registered_to", _("registered until {date}")),
+    ):
+        if value.get(key):
+            parts.append(phrase.format(date=i18n.format_date(dt.date.fromisoformat(str(value[key])), locale)))
+    if value.get("with_commitments") is True:
+        parts.append(_("with commitments"))
+    elif value.get("with_commitments") is False:
+        parts.append(_("without commitments"))
+    return ", ".join(parts)
+
+
 def details(details: dict[str, Any], tz: ZoneInfo, locale: str, _: i18n.Gettext) -> list[str]:
     """The key details of an entry, each a short phrase (the log holds ids, codes and counts only)."""
     parts: list[str] = []
@@ -206,8 +228,12 @@ def _detail(key: str, value: Any, tz: ZoneInfo, locale: str, _: i18n.Gettext) ->
     if key == "format":
         return _("format {format}").format(format=text.upper())
     if key == "filters" and isinstance(value, dict):
-        shown = _short(value)
+        shown = _filters(value, _, locale)
         return _("filters: {filters}").format(filters=shown) if shown else _("no filters")
+    if key == "scope":
+        return _("their regions {codes}").format(codes=_codes(value, _, locale)) if value else None
+    if key == "masked":
+        return _("mobile numbers masked") if value is True else None
     if key == "source":
         label = SOURCE_LABELS.get(str(value))
         return _(label) if label else text

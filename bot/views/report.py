@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot import catalog, charts, commitments, i18n, regions
 from bot.labels import category_label
+from bot.services import region_picker
 from bot.services.reports import MISSING_KECAMATAN, UNPLACED, BroadcastStats, Report, Scope
 from models import CommitmentKind
 
@@ -50,8 +51,10 @@ def region_name(code: str) -> str:
 def scope_name(scope: Scope, _: i18n.Gettext, locale: str) -> str:
     if scope.everything:
         return _("All of Indonesia")
-    names = [region_name(code) for code in scope.codes[:SCOPE_NAMES]]
-    text = ", ".join(names)
+    # As the composer's preview names regions: a kecamatan or desa with its kabupaten/kota, "; " between them
+    # ("Aluh Aluh, Kabupaten Banjar; Kota Banjarmasin").
+    names = [region_picker.label(code) for code in scope.codes[:SCOPE_NAMES]]
+    text = "; ".join(names)
     if len(scope.codes) > SCOPE_NAMES:
         text += " " + _("and {count} more").format(count=_n(len(scope.codes) - SCOPE_NAMES, locale))
     return text
