@@ -109,7 +109,13 @@ def _notice(controller: str, contact: str, retention: dt.date | None, locale: st
 
 
 def _how_long(retention: dt.date | None, locale: str, _: i18n.Gettext) -> str:
-    """The notice's retention paragraph: until privacy.retention_until, or (no date set) until deleted."""
+    """The notice's retention paragraph: until privacy.retention_until, or (no date set) until deleted; and what
+    stays of the commitments (as /hapusdata's confirmation says)."""
+    stays = _("The commitments you made stay in those reports only as counts, with their date.")
+    return f"{_how_long_kept(retention, locale, _)} {stays}"
+
+
+def _how_long_kept(retention: dt.date | None, locale: str, _: i18n.Gettext) -> str:
     if retention is None:
         return _(
             "<b>How long:</b> as long as the office needs it to reach out about the election, until you delete it "

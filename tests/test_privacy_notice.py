@@ -112,6 +112,8 @@ async def test_the_notice_names_every_item_and_matches_berhenti_and_hapusdata(
         "nama, nomor HP, organisasi, nama wali, tautan undangan yang Anda gunakan untuk mendaftar, "
         "pesan yang Anda kirimkan kepada kami, dan data akun Telegram",
         "kecamatan (bukan desa)",
+        # What stays of the commitments: the notice said nothing of it, /hapusdata did.
+        "Komitmen yang pernah Anda buat tetap ada dalam laporan tersebut hanya",
     ):
         assert kept in delete.shown
         assert kept in text

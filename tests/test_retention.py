@@ -325,6 +325,7 @@ async def test_each_figure_is_told_once_before_the_deletion(
         assert notice.startswith("Data pribadi Anda akan dihapus setelah Senin, 31 Desember 2029")
         assert "Komisi Pemilihan Umum Provinsi Kalimantan Selatan" in notice
         assert "kecamatan (bukan desa)" in notice and "/dataku" in notice and "/hapusdata" in notice
+        assert "Komitmen yang pernah Anda buat tetap ada dalam laporan tersebut hanya" in notice
     assert len(harness.fake.sent_texts(gone)) == before[gone]
     figures = {f.id: f for f in await _figures(harness)}
     told_for = sorted(str(f.retention_told_for) for f in figures.values())

@@ -74,7 +74,9 @@ def figure_notice(until: dt.date, controller: str, locale: str, _: i18n.Gettext)
             _(
                 "What stays is only anonymous, for reports: category, age bracket, kecamatan (not desa) and dates "
                 "without the time of day, from which nobody can be singled out."
-            ),
+            )
+            + " "
+            + _("The commitments you made stay in those reports only as counts, with their date."),
             _(
                 "Before then you can:\n"
                 "• download a copy of your data: /dataku\n"
