@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from bot import db, export_cli, maintenance
+from bot import db, export_cli, maintenance, scratch
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
 from bot.logs import configure_logging
 
@@ -69,6 +69,7 @@ def _run(settings: Settings, webhook: bool) -> int:
         settings.logging.level, [token.get_secret_value(), settings.webhook.secret_token.get_secret_value()]
     )
     warn_about_settings(settings)
+    scratch.clear_leftovers()
     try:
         asyncio.run(serve(settings, token.get_secret_value(), webhook=webhook))
     except StartupError as exc:

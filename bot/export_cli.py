@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from bot import db, i18n
+from bot import db, i18n, scratch
 from bot.config import Settings, SettingsError
 from bot.services import exports, region_picker
 from bot.services.exports import Filters, Format, Kind, Status
@@ -127,6 +127,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, kind: Kind, fmt: Format, filters: Filters, output: str | None) -> int:
+    scratch.clear_leftovers()
     engine = db.create_engine(settings.database.url, busy_timeout=settings.database.busy_timeout_seconds)
     try:
         pending = await db.pending_revisions(engine)

@@ -11,6 +11,7 @@ from typing import IO
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import scratch
 from bot.config import Settings
 from bot.services import exports
 from bot.services.exports import Batch, Filters, Format, Kind, Viewer
@@ -22,14 +23,14 @@ SHEET_TITLES = {Kind.FIGURES: "Tokoh", Kind.COMMITMENTS: "Komitmen", Kind.REPLIE
 
 
 def open_sheet(
-    fmt: Format, kind: Kind, table: Table, target: Path | IO[str]
+    fmt: Format, kind: Kind, table: Table, target: Path | IO[str], *, parts: Path | None = None
 ) -> tuple[CsvSheet | XlsxSheet, IO[str] | None]:
     """The sheet writing to TARGET (a path; a CSV may also go to an open text stream), and a stream opened here
     that the caller closes after the sheet."""
     if fmt is Format.XLSX:
         if not isinstance(target, Path):
             raise ValueError("an XLSX file is written to a path")
-        return XlsxSheet(target, table.columns, SHEET_TITLES[kind]), None
+        return XlsxSheet(target, table.columns, SHEET_TITLES[kind], parts=parts), None
     if isinstance(target, Path):
         stream = target.open("w", encoding="utf-8", newline="")
         return CsvSheet(stream, table.columns), stream
@@ -52,8 +53,31 @@ async def write(
 ) -> int:
     """Write the export to TARGET and return how many rows it holds. With OFFLOAD (in the running bot) the laying
     out and writing of each batch runs in a worker thread, so the event loop keeps answering other people."""
+    with scratch.folder() as parts:
+        return await _write(
+            session=session, kind=kind, fmt=fmt, filters=filters, viewer=viewer, settings=settings, locale=locale,
+            target=target, progress=progress, offload=offload, batch_size=batch_size, parts=parts,
+        )  # fmt: skip
+
+
+async def _write(
+    *,
+    session: AsyncSession,
+    kind: Kind,
+    fmt: Format,
+    filters: Filters,
+    viewer: Viewer,
+    settings: Settings,
+    locale: str,
+    target: Path | IO[str],
+    progress: Progress | None,
+    offload: bool,
+    batch_size: int,
+    parts: Path,
+) -> int:
     table = Table(kind, locale=locale, tz=settings.tz, masked=viewer.masked)
-    sheet, stream = open_sheet(fmt, kind, table, target)
+    # xlsxwriter keeps the rows written so far in files of its own: in the private folder, never in /tmp itself.
+    sheet, stream = open_sheet(fmt, kind, table, target, parts=parts)
     written = 0
 
     def put(batch: Batch) -> None:

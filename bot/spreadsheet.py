@@ -102,11 +102,13 @@ class XlsxSheet:
     """One worksheet written row by row in xlsxwriter's constant-memory mode: a bold frozen header row with an
     autofilter, moments as real dates, text as text, and column widths that fit what was written."""
 
-    def __init__(self, path: Path, columns: Sequence[Column], title: str) -> None:
+    def __init__(self, path: Path, columns: Sequence[Column], title: str, *, parts: Path | None = None) -> None:
+        """PARTS: the folder for xlsxwriter's own temporary files (the rows written so far), PATH's by default."""
         self._book = xlsxwriter.Workbook(
             str(path),
             {
                 "constant_memory": True,
+                "tmpdir": str(parts or path.parent),
                 # write_string is used for all text anyway; these keep any other path from guessing.
                 "strings_to_formulas": False,
                 "strings_to_numbers": False,

@@ -4,6 +4,7 @@ figures are refused; stale and forged buttons change nothing; the export is audi
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -44,7 +45,12 @@ def _alerts(harness: Harness) -> list[str]:
 
 
 def _leftovers() -> list[Path]:
-    return list(Path(tempfile.gettempdir()).glob("rangkul-export-*"))
+    """Export files and folders in the temporary folder: this process's in the exports' private folder."""
+    from bot import scratch
+
+    root = scratch.root()
+    assert root is not None
+    return [*Path(tempfile.gettempdir()).glob("rangkul-export-*"), *root.glob(f"{os.getpid()}-*")]
 
 
 async def test_admin_exports_with_buttons_and_gets_the_rows_as_a_document(

@@ -7,16 +7,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import os
 import re
-import tempfile
 import time
 from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from bot import export_file
+from bot import export_file, scratch
 from bot.catalog import ValueSpec
 from bot.context import Context
 from bot.handlers.access import drop_keyboard, guarded
@@ -280,29 +278,39 @@ async def _export(chat_id: int, state: ConversationState, viewer: Viewer, contex
             with contextlib.suppress(TelegramError):
                 await status.edit_text(views.preparing(done, total, _, locale))
 
-    descriptor, name = tempfile.mkstemp(prefix="rangkul-export-", suffix="." + draft.fmt.value)
-    os.close(descriptor)
-    path = Path(name)
-    try:
-        rows = await export_file.write(
-            session=context.session, kind=draft.kind, fmt=draft.fmt, filters=draft.filters, viewer=viewer,
-            settings=settings, locale=locale, target=path, progress=progress, offload=True,
-        )  # fmt: skip
-        content = await asyncio.to_thread(path.read_bytes)
-        if len(content) > MAX_UPLOAD_BYTES:
-            await status.edit_text(views.too_large(_))
-            return
-        today = dt.datetime.now(settings.tz).date()
-        filename = exports.file_name(draft.kind, draft.fmt, draft.filters, viewer, today)
-        await context.bot.send_document(
-            chat_id, document=content, filename=filename, caption=views.ready(rows, draft, viewer, _, locale)
-        )
-        await exports.record(
-            session=context.session, kind=draft.kind, fmt=draft.fmt, filters=draft.filters, viewer=viewer,
-            rows=rows, source="chat", actor_person_id=context.person.id,
-        )  # fmt: skip
-        with contextlib.suppress(TelegramError):
-            await status.edit_text(views.preparing(rows, rows, _, locale))
-    finally:
-        # Personal data never stays on the server's disk after it was sent (or failed to be).
-        await asyncio.to_thread(path.unlink, missing_ok=True)
+    # In a private folder that goes when the export ends, sent or not (and after a crash, at the next start).
+    with scratch.folder() as folder:
+        await _make_and_send(chat_id, draft, viewer, context, status, progress, folder / f"export.{draft.fmt.value}")
+
+
+async def _make_and_send(
+    chat_id: int,
+    draft: Draft,
+    viewer: Viewer,
+    context: Context,
+    status: Message,
+    progress: export_file.Progress,
+    path: Path,
+) -> None:
+    """Write the export to PATH, send it as a document and audit it."""
+    settings, _, locale = context.settings, context._, context.locale
+    assert context.person is not None
+    rows = await export_file.write(
+        session=context.session, kind=draft.kind, fmt=draft.fmt, filters=draft.filters, viewer=viewer,
+        settings=settings, locale=locale, target=path, progress=progress, offload=True,
+    )  # fmt: skip
+    content = await asyncio.to_thread(path.read_bytes)
+    if len(content) > MAX_UPLOAD_BYTES:
+        await status.edit_text(views.too_large(_))
+        return
+    today = dt.datetime.now(settings.tz).date()
+    filename = exports.file_name(draft.kind, draft.fmt, draft.filters, viewer, today)
+    await context.bot.send_document(
+        chat_id, document=content, filename=filename, caption=views.ready(rows, draft, viewer, _, locale)
+    )
+    await exports.record(
+        session=context.session, kind=draft.kind, fmt=draft.fmt, filters=draft.filters, viewer=viewer,
+        rows=rows, source="chat", actor_person_id=context.person.id,
+    )  # fmt: skip
+    with contextlib.suppress(TelegramError):
+        await status.edit_text(views.preparing(rows, rows, _, locale))
