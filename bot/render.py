@@ -167,6 +167,11 @@ class Renderer:
             self._names[key] = found
         return found
 
+    def message_locale(self, name: str, locale: str) -> str:
+        """The language a message from template NAME is written in for a reader of LOCALE: its buttons are in
+        that language too (an English reader of an Indonesian-only template gets Indonesian buttons)."""
+        return self.template_name(name, locale).split("/", 1)[0]
+
     def clear_cache(self) -> None:
         """Forget compiled templates and file lookups, e.g. after templates were edited on disk."""
         self._names.clear()
@@ -187,7 +192,7 @@ class Renderer:
         file_name = self.template_name(name, locale)
         # A language without its own template gets the Indonesian one, formatted the Indonesian way too: never
         # "Saturday, 20 January 2029" inside an Indonesian text.
-        file_locale = file_name.split("/", 1)[0]
+        file_locale = self.message_locale(name, locale)
         template = self.env.get_template(file_name)
         context = {**values, LOCALE_VAR: file_locale, TZ_VAR: tz}
         figure = values.get("figure")

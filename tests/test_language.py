@@ -138,3 +138,26 @@ async def test_choosing_a_language_mid_registration_asks_the_question_again_in_i
     assert replies[0].shown.startswith("From now on Rangkul speaks English with you.")
     assert "Which kind of community figure are you?" in replies[-1].shown
     assert replies[-1].buttons()[0]["text"] == "Youth figure (tokoh pemuda)"
+
+
+async def test_an_indonesian_only_message_has_indonesian_buttons_for_an_english_reader(harness: Harness) -> None:
+    """A reader who chose English gets the Indonesian template where there is no English one, and then its
+    buttons in Indonesian too, when it is sent and when a tap redraws them: never two languages in one message."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    [chose_english, _default] = await make_figures(harness, 7000, 2, "63.71.05.1003")
+    await harness.send(chose_english, "/bahasa english")
+    await harness.send(ORGANIZER, "/siaran")
+    await tap(harness, ORGANIZER, "Tolak politik uang")
+    await tap(harness, ORGANIZER, "Seluruh wilayah saya")
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Lanjut ›")
+    await tap(harness, ORGANIZER, "Semua, kapan pun mendaftar")
+    await tap(harness, ORGANIZER, "📨 Kirim sekarang")
+    await harness.deliver()
+    [message] = [m for m in harness.fake.chat(chose_english).messages if "politik uang" in (m.text or "")]
+    assert "Dalam Pemilu, yang dipidana" in message.shown  # the Indonesian body: no English template
+    labels = [b["text"] for b in message.buttons()]
+    assert labels == ["Saya menolak politik uang", "Saya akan mengajak … orang"], labels
+    await harness.press(chose_english, message, "Saya menolak politik uang")
+    labels = [b["text"] for b in message.buttons()]
+    assert labels == ["✅ Saya menolak politik uang", "Saya akan mengajak … orang"], labels

@@ -389,7 +389,12 @@ class DeliveryEngine:
             pacer=context.pacer,
             spacing=self._spacing,
             max_attempts=self.settings.broadcast.max_attempts,
-            reply_markup=context.keyboard(i18n.chosen_locale(recipient.locale, self.settings.locale.default)),
+            # In the language the message is written in (the template's), not only the reader's.
+            reply_markup=context.keyboard(
+                self.renderer.message_locale(
+                    context.template, i18n.chosen_locale(recipient.locale, self.settings.locale.default)
+                )
+            ),
         )
 
     async def _finish(self, broadcast_id: int) -> None:

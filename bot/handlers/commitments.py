@@ -114,7 +114,8 @@ async def _tap(update: Update, context: Context, target: Target, kind: str) -> N
     if outcome is Tapped.HELD:
         await query.answer(_("You made this commitment. Do you want to withdraw it? Choose below."))
         held = service.Held(commitment.invite_count, commitment.invite_range)
-        await _edit_buttons(context, target, views.withdraw_keyboard(target.broadcast_id, kind, context.locale, held))
+        markup = views.withdraw_keyboard(target.broadcast_id, kind, _buttons_locale(context, target), held)
+        await _edit_buttons(context, target, markup)
         return
     chosen = views.label(kind, context.locale, service.Held(commitment.invite_count, commitment.invite_range))
     if outcome is Tapped.COMMITTED:
@@ -132,8 +133,14 @@ async def _held(context: Context, target: Target) -> dict[str, service.Held]:
 
 async def _show(context: Context, target: Target) -> None:
     """The broadcast message's buttons as they now are, the chosen ones ticked."""
-    markup = views.keyboard(target.broadcast_id, target.kinds, context.locale, await _held(context, target))
+    locale = _buttons_locale(context, target)
+    markup = views.keyboard(target.broadcast_id, target.kinds, locale, await _held(context, target))
     await _edit_buttons(context, target, markup)
+
+
+def _buttons_locale(context: Context, target: Target) -> str:
+    """The buttons under a broadcast message speak the message's language (its template's), never another."""
+    return context.bot_data.renderer.message_locale(target.template, context.locale)
 
 
 async def _edit_buttons(context: Context, target: Target, markup: object) -> None:

@@ -65,6 +65,7 @@ class Target:
 
     figure_id: int
     broadcast_id: int
+    template: str
     template_version: str
     kinds: tuple[str, ...]
     message_id: int | None
@@ -142,6 +143,7 @@ async def check_press(
     return Target(
         figure_id=figure.id,
         broadcast_id=broadcast_id,
+        template=broadcast.template,
         template_version=broadcast.template_version,
         kinds=kinds,
         message_id=delivery.message_id,
