@@ -329,15 +329,19 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
-    """Make the file's relative paths (templates.dir, a SQLite database file) relative to the file's folder,
-    not to whatever working directory a service manager or container starts the bot in."""
+    """Make the file's relative paths (templates.dir, a SQLite database file, the default one included) relative
+    to the file's folder, not to whatever working directory a service manager or container starts the bot in."""
     templates = data.get("templates")
     if isinstance(templates, dict) and isinstance(templates.get("dir"), str):
         folder = Path(templates["dir"]).expanduser()
         templates["dir"] = str(folder if folder.is_absolute() else base / folder)
-    database = data.get("database")
-    if isinstance(database, dict) and isinstance(database.get("url"), str):
-        database["url"] = absolute_sqlite_url(database["url"], base)
+    # The default database too: a bot started from another folder must find the same rangkul.db, not quietly
+    # make an empty one wherever it was started.
+    database = data.setdefault("database", {})
+    if isinstance(database, dict):
+        url = database.get("url", DatabaseSettings.model_fields["url"].default)
+        if isinstance(url, str):
+            database["url"] = absolute_sqlite_url(url, base)
 
 
 def absolute_sqlite_url(url: str, base: Path) -> str:

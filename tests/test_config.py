@@ -15,7 +15,8 @@ TOKEN = "123456:TEST-fake-token-abcdefghijklmnopqrstuv"
 
 def test_repository_settings_file_loads_and_documents_every_key() -> None:
     settings = load_settings(ROOT / "settings.toml", environ={})
-    assert settings.database.url == "sqlite+aiosqlite:///rangkul.db"
+    # No database.url in the file: rangkul.db next to it, whatever the working directory.
+    assert settings.database.url == f"sqlite+aiosqlite:///{ROOT.resolve() / 'rangkul.db'}"
     assert settings.locale.default == "id"
     assert settings.election.date == dt.date(2029, 2, 14)
     lines = (ROOT / "settings.toml").read_text(encoding="utf-8").splitlines()
@@ -104,6 +105,31 @@ def test_relative_paths_in_a_settings_file_are_read_from_its_folder(
     config.write_text('[templates]\ndir = "/srv/pesan"\n[database]\nurl = "postgresql+asyncpg://u@db/r"\n', "utf-8")
     settings = load_settings(config, environ={"RANGKUL_LOCALE__DEFAULT": "en"})
     assert (settings.templates.dir, settings.database.url) == (Path("/srv/pesan"), "postgresql+asyncpg://u@db/r")
+
+
+def test_without_a_database_setting_every_folder_finds_the_same_database(tmp_path: Path) -> None:
+    """The shipped settings leave database.url unset: `rangkul db upgrade` from one folder and `rangkul db current`
+    from another must see one database beside the settings file, not make a second empty one."""
+    import subprocess
+    import sys
+
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "settings.toml").write_text('[locale]\ndefault = "id"\n', "utf-8")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+
+    def rangkul(folder: str, *argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *argv, "--config", str(etc / "settings.toml")],
+            cwd=tmp_path / folder, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    assert rangkul("a", "db", "upgrade").returncode == 0
+    current = rangkul("b", "db", "current")
+    assert current.returncode == 0 and current.stdout.strip() == "pending migrations: none", current
+    assert (etc / "rangkul.db").exists()
+    assert not (tmp_path / "a" / "rangkul.db").exists() and not (tmp_path / "b" / "rangkul.db").exists()
 
 
 def test_without_a_templates_setting_the_shipped_templates_are_used(tmp_path: Path) -> None:
