@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import signal
@@ -25,7 +26,7 @@ from bot.delivery import retention as retention_jobs
 from bot.handlers import register
 from bot.render import Renderer
 from bot.request import AiohttpRequest
-from bot.services import conversations, quiet, roles
+from bot.services import conversations, people, quiet, roles
 from bot.update_processor import PerChatUpdateProcessor
 from models import Role
 
@@ -186,20 +187,38 @@ def sender_bot(settings: Settings, token: str) -> BroadcastBot:
 
 async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     """Menus for everyone, then one per role holder's private chat."""
+    await menus.set_default_menus(app.bot, app.bot_data.settings.locale.default)
+    await set_role_menus(app)
+
+
+async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    """One menu per role holder's private chat (hundreds of calls where ad hoc bodies hold roles: at start they run
+    beside the bot, never before it answers). Each role is read again just before its menu is set, so that a role
+    /peran changed meanwhile is not overwritten with the one read at the beginning."""
     settings: Settings = app.bot_data.settings
-    await menus.set_default_menus(app.bot, settings.locale.default)
     async with db.unit_of_work(app.bot_data.sessions) as session:
         holders = await roles.role_holders(session=session)
-    chats = {
-        holder.person.telegram_id: (holder.role, holder.person.locale)
-        for holder in holders
-        if holder.person.telegram_id is not None
-    }
-    for admin_id in settings.roles.bootstrap_admins:
-        chats[admin_id] = (Role.ADMIN, chats.get(admin_id, (None, None))[1])
+    chats = [holder.person.telegram_id for holder in holders if holder.person.telegram_id is not None]
+    chats += [admin_id for admin_id in settings.roles.bootstrap_admins if admin_id not in chats]
     default = settings.locale.default
-    for chat_id, (role, language) in chats.items():
+    for chat_id in chats:
+        async with db.unit_of_work(app.bot_data.sessions) as session:
+            person = await people.by_telegram_id(session=session, telegram_id=chat_id)
+            if person is None:
+                role, language = Role.ADMIN, None  # a bootstrap admin who never wrote to the bot
+            else:
+                authority = await roles.authority_of(
+                    session=session, person=person, bootstrap_admins=settings.roles.bootstrap_admins
+                )
+                role, language = authority.role, person.locale
         await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, default), default)
+
+
+async def _set_role_menus_in_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+    try:
+        await set_role_menus(app)
+    except Exception:  # a menu is a convenience: never a reason to stop the bot
+        logger.exception("could not set the role holders' command menus; they get them when they next write")
 
 
 async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:
@@ -254,9 +273,11 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
         await connect(app, settings.telegram.startup_attempts, stop)
         sender = attach_delivery(app, settings, sender_bot(settings, token))
         delivery: asyncio.Task[None] | None = None
+        role_menus: asyncio.Task[None] | None = None
         try:
-            await set_menus(app)
+            await menus.set_default_menus(app.bot, settings.locale.default)
             await app.start()
+            role_menus = asyncio.create_task(_set_role_menus_in_background(app), name="role-menus")
             await sender.sender.initialize()
             delivery = asyncio.create_task(sender.run(stop), name="delivery")
             assert app.updater is not None
@@ -282,6 +303,10 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
             logger.info("stopping: finishing the updates already received and the messages in flight")
         finally:
             stop.set()  # also when starting failed: the delivery engine must not wait for a stop that never comes
+            if role_menus is not None and not role_menus.done():
+                role_menus.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await role_menus
             if delivery is not None:
                 await delivery
             await sender.sender.shutdown()

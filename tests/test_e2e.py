@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -66,6 +68,63 @@ async def test_bot_answers_start_and_sets_menus_then_stops_cleanly(
     assert "Traceback" not in log
     assert fake.token.split(":")[1] not in log  # the secret part of the token never reaches the log
     assert "Rangkul stopped" in log
+
+
+ORGANIZERS = 120
+
+
+async def _seed_organizers(database_url: str) -> None:
+    from bot import db
+    from models import Person, RoleGrant
+
+    engine = db.create_engine(database_url)
+    await db.upgrade(engine)
+    async with db.session_factory(engine)() as session:
+        people = [Person(telegram_id=500_000 + index, first_name="Petugas") for index in range(ORGANIZERS)]
+        session.add_all(people)
+        await session.flush()
+        session.add_all(RoleGrant(person_id=p.id, role="organizer", region_code="63.71") for p in people)
+        await session.commit()
+    await engine.dispose()
+
+
+async def test_many_role_holders_menus_are_set_beside_the_bot_not_before_it_answers(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    """With 120 role holders and 150 ms per setMyCommands, setting every chat's menu takes about 18 s: before,
+    the bot answered nobody and sent nothing until they were all set. Now a /start is answered at once, every
+    menu is still set, and a stop in the middle ends promptly."""
+    fake = server.fake
+    await _seed_organizers(database_url)
+    fake.configure(latency_for={"setMyCommands": 0.15})
+    async with _bot(server, tmp_path, database_url) as bot:
+        await bot.wait_polling()
+        fake.user(1, "Siti")
+        fake.send_text(1, "/start")
+        await fake.wait_for_message(1, timeout=5)
+        chat_menus = [call for call in fake.calls("setMyCommands") if "scope" in call and "chat" in str(call["scope"])]
+        assert len(chat_menus) < ORGANIZERS, "answered while the role holders' menus were still being set"
+        for _ in range(100):
+            if ("chat:500119", "") in fake.commands:
+                break
+            await asyncio.sleep(0.5)
+        assert all((f"chat:{500_000 + index}", "") in fake.commands for index in range(ORGANIZERS))
+        assert await bot.stop() == 0
+    assert "Traceback" not in bot.log()
+
+
+async def test_a_stop_while_menus_are_being_set_ends_promptly(
+    server: FakeBotApiServer, tmp_path: Path, database_url: str
+) -> None:
+    fake = server.fake
+    await _seed_organizers(database_url)
+    fake.configure(latency_for={"setMyCommands": 0.15})
+    async with _bot(server, tmp_path, database_url) as bot:
+        await bot.wait_polling()
+        started = time.monotonic()
+        assert await bot.stop() == 0
+        assert time.monotonic() - started < 10
+    assert "Traceback" not in bot.log()
 
 
 async def test_sigterm_with_a_request_in_flight_loses_no_update(
