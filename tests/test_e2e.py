@@ -83,7 +83,7 @@ async def _seed_organizers(database_url: str) -> None:
         people = [Person(telegram_id=500_000 + index, first_name="Petugas") for index in range(ORGANIZERS)]
         session.add_all(people)
         await session.flush()
-        session.add_all(RoleGrant(person_id=p.id, role="organizer", region_code="63.71") for p in people)
+        session.add_all(RoleGrant(person_id=p.id or 0, role="organizer", region_code="63.71") for p in people)
         await session.commit()
     await engine.dispose()
 
