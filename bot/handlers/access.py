@@ -7,12 +7,12 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, TelegramError
 
 from bot.context import Context
-from bot.views.limits import NOT_ORGANIZER
+from bot.views import common as views
 from models import Role
 
 R = TypeVar("R")
@@ -52,10 +52,7 @@ async def show_in_place(
 
 
 def private_chat_button(context: Context) -> InlineKeyboardMarkup:
-    _ = context._
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Open a private chat"), url=f"https://t.me/{context.bot.username}")]]
-    )
+    return views.private_chat_button(context.bot.username, context._)
 
 
 def guarded(role: Role = Role.FIGURE, *, private: bool = True) -> Callable[[Callback[R]], Callback[R | None]]:
@@ -68,20 +65,10 @@ def guarded(role: Role = Role.FIGURE, *, private: bool = True) -> Callable[[Call
             chat = update.effective_chat
             if private and chat is not None and chat.type != ChatType.PRIVATE:
                 # Nothing personal is ever shown in a group: point to the private chat instead.
-                await refuse(
-                    update,
-                    _("Please use this command in a private chat with Rangkul: press the button below."),
-                    private_chat_button(context),
-                )
+                await refuse(update, views.private_only(_), private_chat_button(context))
                 return None
             if not context.authority.at_least(role):
-                if role is Role.ADMIN:
-                    await refuse(
-                        update,
-                        _("Sorry, only Rangkul admins may do this. Type /bantuan to see the commands you can use."),
-                    )
-                else:
-                    await refuse(update, _(NOT_ORGANIZER))
+                await refuse(update, views.admins_only(_) if role is Role.ADMIN else views.organizers_only(_))
                 return None
             return await callback(update, context, *args)
 

@@ -26,37 +26,18 @@ FLOW = "commitment"  # the short conversation that waits for a typed number of p
 ARGS = {"c": 2, "w": 2, "k": 1, "a": 1, "n": 2}
 
 
-def _refusal_text(refusal: Refusal, context: Context) -> str:
-    _ = context._
-    if refusal is Refusal.NOT_REGISTERED:
-        return _(
-            "Sorry, only registered community figures can make a commitment. Type /daftar to register; after "
-            "that, the buttons under our next messages will work for you."
-        )
-    if refusal is Refusal.OPTED_OUT:
-        return _(
-            "You have stopped receiving messages from us, so we cannot record a commitment. Type /lanjut to "
-            "receive messages again, then tap the button again."
-        )
-    return _(
-        "Sorry, this button is not valid for you. Use the buttons under the messages we sent you, or type "
-        "/komitmen to see your commitments."
-    )
-
-
 @guarded()
 async def on_button(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
-    _ = context._
     pressed = COMMITMENT.parse(query.data)
     if pressed is None or ARGS.get(pressed.action) != len(pressed.args):
-        await query.answer(_refusal_text(Refusal.MALFORMED, context), show_alert=True)
+        await query.answer(views.refusal(Refusal.MALFORMED, context.locale), show_alert=True)
         return
     action = pressed.action
     kind = pressed.arg(1) if action in ("c", "w") else None
     if action == "n" and pressed.arg(1) not in commitments.INVITE_RANGES:
-        await query.answer(_refusal_text(Refusal.MALFORMED, context), show_alert=True)
+        await query.answer(views.refusal(Refusal.MALFORMED, context.locale), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
     # What identify wrote (last seen) is committed now: the checks below only read, and SQLite's one write lock
@@ -74,7 +55,7 @@ async def on_button(update: Update, context: Context) -> None:
         message_id=message.message_id if message is not None and action in ("c", "w", "k") else None,
     )
     if isinstance(target, Refusal):
-        await query.answer(_refusal_text(target, context), show_alert=True)
+        await query.answer(views.refusal(target, context.locale), show_alert=True)
         return
     if action == "c":
         assert kind is not None
@@ -84,18 +65,14 @@ async def on_button(update: Update, context: Context) -> None:
         withdrawn = await service.withdraw(session=context.session, target=target, kind=kind)
         if withdrawn and kind == CommitmentKind.INVITE:
             await _end_count(context, target.broadcast_id)
-        await query.answer(
-            _("Withdrawn: {commitment}.").format(commitment=views.label(kind, context.locale))
-            if withdrawn
-            else _("This commitment was already withdrawn. Tap its button to make it again.")
-        )
+        await query.answer(views.withdrawn(kind, context.locale, now=withdrawn))
         await _show(context, target)
     elif action == "k":
-        await query.answer(_("Your commitments stay as they are."))
+        await query.answer(views.kept(context.locale))
         await _show(context, target)
     elif action == "a":
         if CommitmentKind.INVITE not in await _held(context, target):
-            await query.answer(_("Tap “I will invite … people” under the message first."), show_alert=True)
+            await query.answer(views.invite_first(context.locale), show_alert=True)
             return
         await query.answer()
         await _show(context, target)
@@ -109,19 +86,15 @@ async def on_button(update: Update, context: Context) -> None:
 async def _tap(update: Update, context: Context, target: Target, kind: str) -> None:
     query = update.callback_query
     assert query is not None
-    _ = context._
     outcome, commitment = await service.tap(session=context.session, target=target, kind=kind)
     if outcome is Tapped.HELD:
-        await query.answer(_("You made this commitment. Do you want to withdraw it? Choose below."))
+        await query.answer(views.held_already(context.locale))
         held = service.Held(commitment.invite_count, commitment.invite_range)
         markup = views.withdraw_keyboard(target.broadcast_id, kind, _buttons_locale(context, target), held)
         await _edit_buttons(context, target, markup)
         return
     chosen = views.label(kind, context.locale, service.Held(commitment.invite_count, commitment.invite_range))
-    if outcome is Tapped.COMMITTED:
-        await query.answer(_("Noted: {commitment}. Thank you!").format(commitment=chosen))
-    else:
-        await query.answer(_("Already noted: {commitment}.").format(commitment=chosen))
+    await query.answer(views.tapped(chosen, context.locale, first=outcome is Tapped.COMMITTED))
     await _show(context, target)
     if outcome is Tapped.COMMITTED and kind == CommitmentKind.INVITE:
         await _ask_count(update, context, target)
@@ -193,11 +166,10 @@ async def _end_count(context: Context, broadcast_id: int) -> None:
 async def _record_count(
     update: Update, context: Context, target: Target, held: service.Held, *, question: Message | None
 ) -> None:
-    _ = context._
     recorded = await service.set_invite_count(session=context.session, target=target, held=held)
     query = update.callback_query
     if not recorded:
-        text = _("Tap “I will invite … people” under the message first, then give the number.")
+        text = views.invite_first(context.locale, then_number=True)
         if query is not None:
             await query.answer(text, show_alert=True)
         elif update.effective_message is not None:
@@ -246,7 +218,7 @@ async def on_text(update: Update, context: Context) -> bool:
     )
     if isinstance(target, Refusal):
         await context.session.delete(state)
-        await message.reply_text(_refusal_text(target, context))
+        await message.reply_text(views.refusal(target, context.locale))
         return True
     await _record_count(update, context, target, service.Held(count), question=None)
     return True
@@ -265,7 +237,7 @@ async def my_commitments_command(update: Update, context: Context) -> None:
     assert message is not None
     refusal = service.check_figure(context.figure)
     if refusal is Refusal.NOT_REGISTERED:
-        await message.reply_text(context._("You are not registered as a community figure. Type /daftar to register."))
+        await message.reply_text(views.not_a_figure(context.locale))
         return
     assert context.figure is not None and context.figure.id is not None
     rows, total = await service.listed(session=context.session, figure_id=context.figure.id)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import html
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import ReplyKeyboardRemove, Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
 from bot import i18n, menus
-from bot.commands import commands_for
 from bot.context import Context
 from bot.handlers import broadcast as broadcast_handlers
 from bot.handlers import commitments as commitment_handlers
@@ -19,7 +16,7 @@ from bot.handlers import registration as registration_handlers
 from bot.handlers import replies as replies_handlers
 from bot.handlers.access import guarded, private_chat_button
 from bot.services import figures, people, registration, roles
-from bot.views.limits import listed
+from bot.views import common as views
 from models import Role
 
 PENDING_KEYS = ("role_pending",)
@@ -92,29 +89,9 @@ async def start(update: Update, context: Context) -> None:
     if message is None or user is None:
         return
     if not _is_private(update):
-        await message.reply_text(
-            _(
-                "Hello! This is Rangkul. To keep your data private, please talk to us in a private chat: press "
-                "the button below."
-            ),
-            reply_markup=private_chat_button(context),
-        )
+        await message.reply_text(views.group_greeting(_), reply_markup=private_chat_button(context))
         return
-    settings = context.settings
-    text = _(
-        "Welcome to <b>Rangkul</b>, {name}!\n\n"
-        "Rangkul is a service of {controller} that reaches out to youth, community, religious, women's and "
-        "customary leaders, so that more people take part in the {election}: honestly, fairly and peacefully.\n\n"
-        "Here you will receive official information about the election stages, invitations to socialization "
-        "events and a reminder to come to the polling station (TPS).\n\n"
-        "Voting day of the {election}: <b>{date}</b>\n\n"
-        "Type /bantuan to see what you can do here."
-    ).format(
-        name=html.escape(user.first_name),
-        controller=html.escape(settings.privacy.controller_name),
-        election=html.escape(settings.election.name),
-        date=i18n.format_date(settings.election.date, context.locale),
-    )
+    text = views.welcome(user.first_name, context.settings, _, context.locale)
     assert context.person is not None
     invitation = await registration_handlers.invitation_for(context, context.args[0] if context.args else None)
     if invitation is not None:
@@ -123,13 +100,8 @@ async def start(update: Update, context: Context) -> None:
         await registration_handlers.begin(update, context, invitation)
         return
     figure = await registration.figure_of(session=context.session, person=context.person)
-    if figure is None:
-        text += "\n\n" + _("To receive messages from us, register with /daftar — it takes about two minutes.")
-        button = InlineKeyboardButton(_("Register now"), callback_data=registration_handlers.REGISTRATION.data("new"))
-        await message.reply_text(text, reply_markup=InlineKeyboardMarkup([[button]]))
-    else:
-        text += "\n\n" + _("You are registered. See or correct your data with /profil.")
-        await message.reply_text(text)
+    text, markup = views.welcome_next_step(text, figure is not None, _)
+    await message.reply_text(text, reply_markup=markup)
     if context.authority.at_least(Role.ORGANIZER):
         # The menu could not be set while this person had never opened the chat; now it can.
         await menus.set_chat_menu(
@@ -144,23 +116,10 @@ async def help_command(update: Update, context: Context) -> None:
     if message is None:
         return
     if not _is_private(update):
-        await message.reply_text(
-            _("Please use this command in a private chat with Rangkul: press the button below."),
-            reply_markup=private_chat_button(context),
-        )
+        await message.reply_text(views.private_only(_), reply_markup=private_chat_button(context))
         return
-    lines = [_("<b>Commands you can use</b>")]
-    for cmd in commands_for(context.authority.role):
-        aliases = "".join(f" (/{alias})" for alias in cmd.aliases)
-        lines.append(f"/{cmd.name}{aliases} — {_(cmd.description)}")
     authority = context.authority
-    if authority.role is Role.ADMIN:
-        lines.append("\n" + _("You are an <b>admin</b>: you may act for every region."))
-    elif authority.role is Role.ORGANIZER:
-        regions = listed(authority.scopes, _, limit=20, locale=context.locale)
-        lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=regions))
-    lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
-    await message.reply_text("\n".join(lines))
+    await message.reply_text(views.help_text(authority.role, authority.scopes, _, context.locale))
 
 
 @guarded()
@@ -175,11 +134,11 @@ async def cancel(update: Update, context: Context) -> None:
     conversation = await registration_handlers.cancel_conversation(context)
     if conversation is not None:
         # Also take away the "share my number" keyboard, if it was showing.
-        await message.reply_text(_("Cancelled. Nothing was saved."), reply_markup=ReplyKeyboardRemove())
+        await message.reply_text(views.cancelled(_), reply_markup=ReplyKeyboardRemove())
     elif dropped:
-        await message.reply_text(_("Cancelled. Nothing was saved."))
+        await message.reply_text(views.cancelled(_))
     else:
-        await message.reply_text(_("There is nothing to cancel. Type /bantuan to see what you can do."))
+        await message.reply_text(views.nothing_to_cancel(_))
 
 
 async def _answers_conversation(update: Update, context: Context) -> bool:
@@ -199,9 +158,7 @@ async def unknown_command(update: Update, context: Context) -> None:
     if await _answers_conversation(update, context):
         return
     if _is_private(update) and update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context._("We do not know that command. Type /bantuan to see the commands you can use.")
-        )
+        await update.effective_message.reply_text(views.unknown_command(context._))
 
 
 async def plain_text(update: Update, context: Context) -> None:
@@ -220,14 +177,10 @@ async def unsupported_message(update: Update, context: Context) -> None:
 async def edited_message(update: Update, context: Context) -> None:
     """An edit is not a new instruction: say so rather than act on it twice or not at all silently."""
     if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            context._("We do not act on edited messages. Please send the corrected message again as a new message.")
-        )
+        await update.effective_message.reply_text(views.edited_message(context._))
 
 
 async def unknown_button(update: Update, context: Context) -> None:
     """A button from an old message or with data we never made."""
     if update.callback_query is not None:
-        await update.callback_query.answer(
-            context._("This button is no longer valid. Type /bantuan to see what you can do."), show_alert=True
-        )
+        await update.callback_query.answer(views.unknown_button(context._), show_alert=True)

@@ -15,7 +15,7 @@ from bot.handlers.access import drop_keyboard, guarded
 from bot.services import consent, conversations, figures, registration
 from bot.services.consent import Agreement
 from bot.views import consent as views
-from bot.views.profile import DELETE, STALE_PROFILE, stop_confirmation
+from bot.views.profile import DELETE, not_registered, stale_button, stop_confirmation
 
 # After these the person is left alone: they are about their data or their messages (a confirmation to answer,
 # a stop just confirmed), and the notice would bury the answer. The next message tells them.
@@ -72,14 +72,14 @@ async def on_button(update: Update, context: Context) -> None:
     chat_id = update.effective_chat.id
     pressed = views.parse_button(query.data)
     if pressed is None or pressed.person_id != context.person.id:
-        await query.answer(_(STALE_PROFILE), show_alert=True)
+        await query.answer(stale_button(_), show_alert=True)
         await _tell_due(context)  # their own notice, if one is waiting for them
         return
     if pressed.action == views.STOP:
         # Stopping is honoured from any version of the notice: nobody should have to agree to stop.
         figure = await figures.set_messages_opt_in(session=context.session, person=context.person, opt_in=False)
         if figure is None:
-            await query.answer(_("You are not registered yet. Type /daftar to register."), show_alert=True)
+            await query.answer(not_registered(_), show_alert=True)
             return
         await query.answer()
         await drop_keyboard(query.message)
@@ -94,24 +94,13 @@ async def on_button(update: Update, context: Context) -> None:
         version=pressed.version,
     )
     if outcome is Agreement.NOT_REGISTERED:
-        await query.answer(_("You are not registered yet. Type /daftar to register."), show_alert=True)
+        await query.answer(not_registered(_), show_alert=True)
         return
     if outcome is Agreement.STALE:
-        await query.answer(
-            _("This notice has since been replaced by a newer one, so your answer was not recorded."),
-            show_alert=True,
-        )
+        await query.answer(views.replaced(_), show_alert=True)
         await drop_keyboard(query.message)
         await _tell_due(context, again=True)
         return
     await query.answer()
     await drop_keyboard(query.message)
-    await context.bot.send_message(
-        chat_id,
-        _(
-            "Thank you. We have recorded your consent to the new personal data notice. You can withdraw it at any "
-            "time with /berhenti or /hapusdata."
-        )
-        if outcome is Agreement.RECORDED
-        else _("You have already agreed to this notice. Thank you."),
-    )
+    await context.bot.send_message(chat_id, views.agreed(outcome is Agreement.RECORDED, _))

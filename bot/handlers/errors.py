@@ -13,6 +13,7 @@ from telegram.error import TelegramError
 
 from bot.context import Context, current_session, update_failed
 from bot.logs import telegram_ref
+from bot.views import common as views
 
 logger = logging.getLogger(__name__)
 MAX_LOGGED_UPDATE = 4000
@@ -71,27 +72,13 @@ async def on_error(update: object, context: Context) -> None:
     if isinstance(context.error, StaleDataError) and "conversation_state" in str(context.error):
         # Two answers to the same step (a double tap that overtook itself): the first one was applied.
         logger.info("a conversation step was answered twice; the second answer was not applied")
-        await _tell(
-            update,
-            context,
-            context._("We already received an answer to this question; please go on from the last one."),
-        )
+        await _tell(update, context, views.answered_twice(context._))
         return
     update_text = (
         json.dumps(redacted(update.to_dict()), ensure_ascii=False) if isinstance(update, Update) else repr(update)
     )
     logger.error("error while handling update %s", update_text[:MAX_LOGGED_UPDATE], exc_info=context.error)
-    await _tell(
-        update,
-        context,
-        # Not "nothing was saved": the update's work is committed before each reply (commit_before_network_call),
-        # so what came before the failure may well be on disk; trying again blindly could, say, compose a
-        # broadcast twice.
-        context._(
-            "Sorry, something went wrong on our side. Your last step may not have gone through: please check "
-            "(/profil, /status) before trying again in a moment."
-        ),
-    )
+    await _tell(update, context, views.something_went_wrong(context._))
 
 
 async def _tell(update: object, context: Context, apology: str) -> None:

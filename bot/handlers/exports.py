@@ -109,7 +109,7 @@ async def on_button(update: Update, context: Context) -> None:
     pressed = exports.EXPORT.parse(query.data)
     state = await context.conversation(FLOW)
     if state is None or pressed is None or pressed.arg(0) != str(state.version) or len(pressed.args) > 2:
-        await query.answer(_("This button is no longer valid. Type /ekspor to start again."), show_alert=True)
+        await query.answer(views.stale_button(_), show_alert=True)
         await drop_keyboard(query.message)
         return
     action, arg = pressed.action, pressed.arg(1)
@@ -117,7 +117,7 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer()
         await conversations.cancel(session=context.session, person=context.person)
         await drop_keyboard(query.message)
-        await context.bot.send_message(update.effective_chat.id, _("Export cancelled. No file was made."))
+        await context.bot.send_message(update.effective_chat.id, views.cancelled(_))
         return
     if action == "go":
         await query.answer()
@@ -160,7 +160,7 @@ def _apply(state: ConversationState, action: str, arg: str, viewer: Viewer, cont
         name, allowed = _TOGGLES[draft.screen]
         chosen: list[str] = getattr(draft.filters, name)
         if arg not in allowed:
-            return context._("Please choose one of the buttons above.")
+            return views.choose_a_button(context._)
         setattr(draft.filters, name, [v for v in chosen if v != arg] if arg in chosen else [*chosen, arg])
     elif action in ("dall", "dlast") and draft.screen is Screen.DATES:
         today = dt.datetime.now(context.settings.tz).date()
@@ -173,7 +173,7 @@ def _apply(state: ConversationState, action: str, arg: str, viewer: Viewer, cont
         if problem is not None:
             return views.region_problem(problem, viewer, context._, context.locale)
     else:
-        return context._("Please choose one of the buttons above.")
+        return views.choose_a_button(context._)
     _keep(state, draft, picker)
     return None
 
@@ -220,7 +220,7 @@ async def on_text(update: Update, context: Context) -> bool:
     elif draft.screen is Screen.DATES:
         problem = _typed_dates(draft.filters, message.text, context)
     else:
-        problem = _("Please choose one of the buttons above, or type /batal to stop.")
+        problem = views.choose_a_button(_, typed=True)
     if problem is not None:
         await message.reply_text(problem)
         return True
@@ -242,7 +242,7 @@ def _typed_dates(filters: Filters, text: str, context: Context) -> str | None:
     end = days[1] if len(days) > 1 else None
     assert isinstance(start, dt.date) and (end is None or isinstance(end, dt.date))
     if end is not None and end < start:
-        return context._("The second date is before the first. Please type the earlier date first.")
+        return views.dates_reversed(context._)
     filters.registered_from, filters.registered_to = start, end
     return None
 

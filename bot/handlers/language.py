@@ -41,9 +41,7 @@ async def language_button(update: Update, context: Context) -> None:
     assert query is not None
     locale = views.parse_button(query.data)
     if locale is None:
-        await query.answer(
-            context._("This button is no longer valid. Type /bahasa to choose a language."), show_alert=True
-        )
+        await query.answer(views.stale_button(context.locale), show_alert=True)
         return
     await query.answer()
     await _choose(update, context, locale, edit=query.message)

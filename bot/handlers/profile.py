@@ -37,14 +37,14 @@ async def profile_button(update: Update, context: Context) -> None:
     field = views.edited_field(query.data)
     figure = await registration.figure_of(session=context.session, person=context.person)
     if figure is None or field not in FIELDS:
-        await query.answer(views.not_registered(context._) if figure is None else context._(views.STALE_PROFILE))
+        await query.answer(views.not_registered(context._) if figure is None else views.stale_button(context._))
         return
     try:
         state = await registration.start_edit(
             session=context.session, person=context.person, figure=figure, field=field
         )
     except ValueError:
-        await query.answer(context._(views.STALE_PROFILE), show_alert=True)
+        await query.answer(views.stale_button(context._), show_alert=True)
         return
     await query.answer()
     await ask(context, update.effective_chat.id, state)

@@ -59,9 +59,7 @@ async def on_free_message(update: Update, context: Context) -> None:
     figure = context.figure
     if figure is None or figure.deleted_at is not None:
         if context.authority.at_least(Role.ORGANIZER):
-            await message.reply_text(
-                _("We do not know what to do with this message. Type /bantuan to see the commands you can use.")
-            )
+            await message.reply_text(views.not_for_organizers(_))
         else:
             await message.reply_text(views.not_registered(_))
         return
@@ -109,9 +107,7 @@ async def on_button(update: Update, context: Context) -> None:
     page_arg = {"page": 0, "read": 1}.get(pressed.action if pressed else "")
     page = pressed.int_arg(page_arg, minimum=0, maximum=MAX_PAGE) if pressed and page_arg is not None else 0
     if pressed is None or pressed.action not in ("page", "read", "answer") or page is None:
-        await query.answer(
-            _("This button is no longer valid. Type /balasan to see the replies again."), show_alert=True
-        )
+        await query.answer(views.stale_button(_), show_alert=True)
         return
     if pressed.action == "page":
         await query.answer()
@@ -122,16 +118,13 @@ async def on_button(update: Update, context: Context) -> None:
         reply_id is None
         or await replies.in_scope(session=context.session, authority=context.authority, reply_id=reply_id) is None
     ):
-        await query.answer(
-            _("Sorry, this reply is not in your region or no longer exists. Type /balasan to see the replies."),
-            show_alert=True,
-        )
+        await query.answer(views.not_in_scope(_), show_alert=True)
         return
     if pressed.action == "read":
         await replies.mark_read(
             session=context.session, authority=context.authority, actor=context.person, reply_id=reply_id
         )
-        await query.answer(_("Marked as read."))
+        await query.answer(views.marked_read(_))
         await _redraw(query.message, context, page, update.effective_chat.id)
         return
     await _start_answer(update, context, reply_id)
@@ -187,9 +180,7 @@ async def on_text(update: Update, context: Context) -> bool:
     )
     figure_person = await context.session.get(Person, item.figure.person_id) if item and item.figure.person_id else None
     if item is None or figure_person is None or figure_person.telegram_id is None:
-        await message.reply_text(
-            _("Sorry, this reply is no longer in your region or its sender deleted their data. Nothing was sent.")
-        )
+        await message.reply_text(views.answer_unsendable(_))
         return True
     if item.reply.answered_at is not None:  # another organizer answered it meanwhile
         await message.reply_text(views.already_answered(item, context.settings.tz, _, context.locale))
@@ -204,12 +195,7 @@ async def on_text(update: Update, context: Context) -> bool:
         logger.warning("could not send an answer to %s: %s", telegram_ref(figure_person.telegram_id), exc)
         if isinstance(exc, Forbidden):
             await figures.mark_unreachable(session=context.session, person=figure_person)
-        await message.reply_text(
-            _(
-                "Sorry, your answer could not be delivered: the figure may have blocked Rangkul. Nothing was "
-                "stored; press ✍️ in /balasan to try again later."
-            )
-        )
+        await message.reply_text(views.answer_undelivered(_))
         return True
     await replies.save_answer(session=context.session, reply=item.reply, actor=context.person, text=answer)
     await message.reply_text(views.answer_sent(_))

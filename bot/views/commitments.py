@@ -1,5 +1,5 @@
-"""The texts and buttons of commitments: the buttons under a broadcast message, the withdraw confirmation, the
-invite count question, and /komitmen."""
+"""The texts and buttons of commitments: the buttons under a broadcast message, the answers to a tap, the withdraw
+confirmation, the invite count question, and /komitmen."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import commitments, i18n
 from bot.commitments import COMMITMENT
-from bot.services.commitments import Held, Listed
+from bot.services.commitments import Held, Listed, Refusal
 from models import CommitmentKind
 
 TICK = "✅ "
@@ -48,6 +48,60 @@ def keyboard(
         text = (TICK if mine is not None else "") + label(kind, locale, mine)
         rows.append([InlineKeyboardButton(text, callback_data=COMMITMENT.data("c", broadcast_id, kind))])
     return InlineKeyboardMarkup(rows)
+
+
+def refusal(reason: Refusal, locale: str) -> str:
+    """Why a press (or a typed count) was not taken."""
+    _ = i18n.gettext_for(locale)
+    if reason is Refusal.NOT_REGISTERED:
+        return _(
+            "Sorry, only registered community figures can make a commitment. Type /daftar to register; after "
+            "that, the buttons under our next messages will work for you."
+        )
+    if reason is Refusal.OPTED_OUT:
+        return _(
+            "You have stopped receiving messages from us, so we cannot record a commitment. Type /lanjut to "
+            "receive messages again, then tap the button again."
+        )
+    return _(
+        "Sorry, this button is not valid for you. Use the buttons under the messages we sent you, or type "
+        "/komitmen to see your commitments."
+    )
+
+
+def tapped(chosen: str, locale: str, *, first: bool) -> str:
+    """The answer to a tap on a commitment's button: noted now (FIRST) or already; CHOSEN is its label."""
+    _ = i18n.gettext_for(locale)
+    if first:
+        return _("Noted: {commitment}. Thank you!").format(commitment=chosen)
+    return _("Already noted: {commitment}.").format(commitment=chosen)
+
+
+def held_already(locale: str) -> str:
+    """A tap on a commitment already made: the withdraw keyboard follows."""
+    _ = i18n.gettext_for(locale)
+    return _("You made this commitment. Do you want to withdraw it? Choose below.")
+
+
+def withdrawn(kind: str, locale: str, *, now: bool) -> str:
+    """The answer to "withdraw": done NOW, or it had been withdrawn before."""
+    _ = i18n.gettext_for(locale)
+    if now:
+        return _("Withdrawn: {commitment}.").format(commitment=label(kind, locale))
+    return _("This commitment was already withdrawn. Tap its button to make it again.")
+
+
+def kept(locale: str) -> str:
+    _ = i18n.gettext_for(locale)
+    return _("Your commitments stay as they are.")
+
+
+def invite_first(locale: str, *, then_number: bool = False) -> str:
+    """A number of people asked for without the invite commitment (THEN_NUMBER: one was given)."""
+    _ = i18n.gettext_for(locale)
+    if then_number:
+        return _("Tap “I will invite … people” under the message first, then give the number.")
+    return _("Tap “I will invite … people” under the message first.")
 
 
 def withdraw_keyboard(broadcast_id: int, kind: str, locale: str, held: Held) -> InlineKeyboardMarkup:
@@ -95,6 +149,12 @@ def bad_count(locale: str) -> str:
         "Please type a whole number from 1 to {max}, or choose one of the buttons above. Type /batal if you would "
         "rather not give a number (your commitment stays)."
     ).format(max=i18n.format_number(commitments.MAX_INVITE, locale))
+
+
+def not_a_figure(locale: str) -> str:
+    """/komitmen from someone who is not a registered figure."""
+    _ = i18n.gettext_for(locale)
+    return _("You are not registered as a community figure. Type /daftar to register.")
 
 
 def my_commitments(rows: Sequence[Listed], total: int, locale: str, tz: ZoneInfo, titles: Mapping[str, str]) -> str:

@@ -1,4 +1,5 @@
-"""The changed privacy notice as told to a figure, its buttons, and the data those buttons carry."""
+"""The changed privacy notice as told to a figure, its buttons, the data those buttons carry, and the answers to
+them."""
 
 from __future__ import annotations
 
@@ -66,3 +67,18 @@ def changed_notice(settings: Settings, recipient: Recipient) -> tuple[str, Inlin
     if recipient.receives_messages:
         buttons.append(InlineKeyboardButton(_("Stop receiving messages"), callback_data=NOTICE.data(STOP, *shown)))
     return "\n\n".join(parts), InlineKeyboardMarkup([buttons])
+
+
+def replaced(_: i18n.Gettext) -> str:
+    """The answer to "Agree" under a notice that a newer one has replaced since."""
+    return _("This notice has since been replaced by a newer one, so your answer was not recorded.")
+
+
+def agreed(recorded: bool, _: i18n.Gettext) -> str:
+    """The answer to "Agree": consent RECORDED now, or given to this notice before."""
+    if recorded:
+        return _(
+            "Thank you. We have recorded your consent to the new personal data notice. You can withdraw it at any "
+            "time with /berhenti or /hapusdata."
+        )
+    return _("You have already agreed to this notice. Thank you.")

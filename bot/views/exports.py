@@ -235,6 +235,25 @@ def ready(rows: int, draft: Draft, viewer: Viewer, _: i18n.Gettext, locale: str)
     return text + " " + _("It holds personal data: keep it safe and delete it when it is no longer needed.")
 
 
+def stale_button(_: i18n.Gettext) -> str:
+    return _("This button is no longer valid. Type /ekspor to start again.")
+
+
+def cancelled(_: i18n.Gettext) -> str:
+    return _("Export cancelled. No file was made.")
+
+
+def choose_a_button(_: i18n.Gettext, *, typed: bool = False) -> str:
+    """A press (or, TYPED, a text) the screen on show does not take."""
+    if typed:
+        return _("Please choose one of the buttons above, or type /batal to stop.")
+    return _("Please choose one of the buttons above.")
+
+
+def dates_reversed(_: i18n.Gettext) -> str:
+    return _("The second date is before the first. Please type the earlier date first.")
+
+
 def nothing_found(_: i18n.Gettext) -> str:
     return _("No data matches what you chose, so there is no file. Type /ekspor to choose other regions or filters.")
 

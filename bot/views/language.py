@@ -47,6 +47,12 @@ def menu(current: str, *, unknown: str | None = None) -> tuple[str, InlineKeyboa
     return "\n".join(lines), keyboard(current)
 
 
+def stale_button(current: str) -> str:
+    """A button that is not one of /bahasa's, in the CURRENT language."""
+    _ = i18n.gettext_for(current)
+    return _("This button is no longer valid. Type /bahasa to choose a language.")
+
+
 def chosen(locale: str) -> str:
     """The confirmation, in the language just chosen (never a mix of the old and the new)."""
     _ = i18n.gettext_for(locale)

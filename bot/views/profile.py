@@ -26,6 +26,11 @@ def not_registered(_: i18n.Gettext) -> str:
     return _("You are not registered yet. Type /daftar to register.")
 
 
+def stale_button(_: i18n.Gettext) -> str:
+    """A profile (or notice) button that is no longer valid for the one who pressed it."""
+    return _(STALE_PROFILE)
+
+
 def already_registered(_: i18n.Gettext) -> str:
     """The intro of the profile shown to someone who asks to register again."""
     return _("You are already registered. This is your data:")

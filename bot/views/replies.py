@@ -78,6 +78,24 @@ def not_registered(_: i18n.Gettext) -> str:
     )
 
 
+def not_for_organizers(_: i18n.Gettext) -> str:
+    """A free message from an organizer who is not a figure: nobody to pass it on to."""
+    return _("We do not know what to do with this message. Type /bantuan to see the commands you can use.")
+
+
+def stale_button(_: i18n.Gettext) -> str:
+    return _("This button is no longer valid. Type /balasan to see the replies again.")
+
+
+def not_in_scope(_: i18n.Gettext) -> str:
+    """A /balasan button for a reply outside the presser's scope now, or one that no longer exists."""
+    return _("Sorry, this reply is not in your region or no longer exists. Type /balasan to see the replies.")
+
+
+def marked_read(_: i18n.Gettext) -> str:
+    return _("Marked as read.")
+
+
 def broadcast_title(broadcast: Broadcast | None, templates_dir: Path, locale: str, _: i18n.Gettext) -> str | None:
     if broadcast is None:
         return None
@@ -186,6 +204,18 @@ def answer_to_figure(answer: str, controller: str, quoted: str | None, _: i18n.G
     lines.append(html.escape(answer))
     lines.append("— " + html.escape(controller))
     return "\n\n".join(lines)
+
+
+def answer_unsendable(_: i18n.Gettext) -> str:
+    """The typed answer's reply left the organizer's scope, or its sender deleted their data, meanwhile."""
+    return _("Sorry, this reply is no longer in your region or its sender deleted their data. Nothing was sent.")
+
+
+def answer_undelivered(_: i18n.Gettext) -> str:
+    return _(
+        "Sorry, your answer could not be delivered: the figure may have blocked Rangkul. Nothing was "
+        "stored; press ✍️ in /balasan to try again later."
+    )
 
 
 def answer_sent(_: i18n.Gettext) -> str:
