@@ -20,7 +20,14 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import db, i18n, menus
 from bot.config import Settings
-from bot.context import BotData, Context, commit_before_network_call, current_session, update_failed
+from bot.context import (
+    BotData,
+    Context,
+    commit_before_network_call,
+    current_session,
+    pressed_in_chat,
+    update_failed,
+)
 from bot.delivery import BroadcastBot, DeliveryEngine, changed_notice, reply_digest
 from bot.delivery import retention as retention_jobs
 from bot.handlers import register
@@ -38,6 +45,10 @@ HOUSEKEEPING_SECONDS = 3600.0
 
 class StartupError(Exception):
     """The bot cannot start; the message is one line for the operator."""
+
+
+# Telegram's limit for the text of an answer to a button press (an alert or a toast), in UTF-16 code units.
+CALLBACK_ANSWER_LIMIT = 200
 
 
 class UnitOfWorkBot(ExtBot[Any]):
@@ -65,6 +76,20 @@ class UnitOfWorkBot(ExtBot[Any]):
             pool_timeout=pool_timeout,
         )
 
+    async def answer_callback_query(
+        self, callback_query_id: str, text: str | None = None, *args: Any, **kwargs: Any
+    ) -> bool:
+        """Telegram refuses an alert or toast over 200 characters (Message_too_long), and the person would hear
+        nothing: a longer answer (a refusal that says what to do next, in Indonesian) is sent as a message to the
+        chat the button was pressed in, and the press is answered without text."""
+        chat_id = pressed_in_chat.get()
+        if text is not None and len(text.encode("utf-16-le")) // 2 > CALLBACK_ANSWER_LIMIT and chat_id is not None:
+            kwargs.pop("show_alert", None)
+            answered = await super().answer_callback_query(callback_query_id, None, *args, **kwargs)
+            await self.send_message(chat_id, text)
+            return answered
+        return await super().answer_callback_query(callback_query_id, text, *args, **kwargs)
+
 
 class RangkulApplication(Application):  # type: ignore[type-arg]
     """An Application that gives every update exactly one database session, opened here and nowhere else."""
@@ -74,9 +99,12 @@ class RangkulApplication(Application):  # type: ignore[type-arg]
         async with db.unit_of_work(bot_data.sessions) as session:
             token = current_session.set(session)
             failed = update_failed.set(False)
+            query = update.callback_query if isinstance(update, Update) else None
+            chat = pressed_in_chat.set(query.message.chat.id if query is not None and query.message else None)
             try:
                 await super().process_update(update)
             finally:
+                pressed_in_chat.reset(chat)
                 update_failed.reset(failed)
                 current_session.reset(token)
 

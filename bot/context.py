@@ -23,6 +23,9 @@ current_session: contextvars.ContextVar[AsyncSession] = contextvars.ContextVar("
 # apologised and rolled back; what runs after the answer (the changed privacy notice) then leaves the person
 # alone. Reset for every update in RangkulApplication.process_update.
 update_failed: contextvars.ContextVar[bool] = contextvars.ContextVar("update_failed", default=False)
+# The chat a button press came from, while its update is handled: an answer too long for Telegram's alert goes
+# there as a message instead (UnitOfWorkBot.answer_callback_query).
+pressed_in_chat: contextvars.ContextVar[int | None] = contextvars.ContextVar("pressed_in_chat", default=None)
 
 
 async def commit_before_network_call() -> None:

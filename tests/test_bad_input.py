@@ -217,3 +217,19 @@ def test_echo_shortens_and_escapes() -> None:
     assert limits.echo("<b>" + "x" * 100, 10) == "&lt;b&gt;xxxxxx…"
     assert limits.echo("  a \n b ") == "a b"
     assert limits.unique(["63", "63.71", "63"]) == ["63", "63.71"]
+
+
+@pytest.mark.parametrize("data", ["sx:pick:1:63.71", "bc:1:pause", "rp:read:1", "ek:fmt:1:csv", "tpl:show:sambutan"])
+async def test_a_figure_pressing_an_organizers_button_hears_the_whole_refusal(harness: Harness, data: str) -> None:
+    """The refusal (what to do next included) is 239 characters in Indonesian; Telegram takes at most 200 in an
+    alert, answered Message_too_long, and the figure heard only the generic apology. A longer answer now comes as
+    a message in the chat, and the press is answered."""
+    [figure] = await make_figures(harness, 9100, 1)
+    [welcome] = await harness.send(figure, "/start")
+    before = len(harness.fake.chat(figure).messages)
+    await harness.press_data(figure, welcome, data)
+    sent = harness.fake.chat(figure).messages[before:]
+    [refusal] = sent
+    assert refusal.shown.startswith("Mohon maaf, hanya") and "terjadi gangguan" not in refusal.shown, refusal.shown
+    assert len(refusal.shown) > 200 and "Ketik /bantuan" in refusal.shown
+    assert harness.fake.calls("answerCallbackQuery")[-1].get("text") in (None, "")
