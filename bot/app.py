@@ -239,7 +239,7 @@ async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> 
                     session=session, person=person, bootstrap_admins=settings.roles.bootstrap_admins
                 )
                 role, language = authority.role, person.locale
-        await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, default), default)
+        await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, default), settings)
 
 
 async def _set_role_menus_in_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:

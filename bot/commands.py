@@ -18,6 +18,8 @@ class Command:
     aliases: tuple[str, ...]
     role: Role
     description: str
+    # Organizers may use it too where the settings allow (/ekspor: export.organizers_allowed).
+    organizers_where_allowed: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -41,7 +43,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("templat", ("templates",), Role.ORGANIZER, N_("Message templates and their previews")),
     Command("balasan", ("replies",), Role.ORGANIZER, N_("Read and answer the figures' replies")),
     Command("laporan", ("report",), Role.ORGANIZER, N_("Report: figures, commitments and reach in your region")),
-    Command("ekspor", ("export",), Role.ADMIN, N_("Export contact lists as XLSX or CSV")),
+    Command(
+        "ekspor", ("export",), Role.ADMIN, N_("Export contact lists as XLSX or CSV"), organizers_where_allowed=True
+    ),
     Command("undangan", ("invite",), Role.ORGANIZER, N_("Make a registration link and QR code for a region")),
     Command("peran", ("role",), Role.ADMIN, N_("Grant or revoke organizer and admin roles")),
     Command("audit", (), Role.ADMIN, N_("The audit log: who did what, and when")),
@@ -50,9 +54,15 @@ COMMANDS: tuple[Command, ...] = (
 _ORDER = (Role.FIGURE, Role.ORGANIZER, Role.ADMIN)
 
 
-def commands_for(role: Role) -> list[Command]:
-    """The commands a person with ROLE may use, in menu order."""
-    return [cmd for cmd in COMMANDS if _ORDER.index(cmd.role) <= _ORDER.index(role)]
+def commands_for(role: Role, *, organizers_export: bool = False) -> list[Command]:
+    """The commands a person with ROLE may use, in menu order; ORGANIZERS_EXPORT: export.organizers_allowed."""
+
+    def allowed(cmd: Command) -> bool:
+        if _ORDER.index(cmd.role) <= _ORDER.index(role):
+            return True
+        return cmd.organizers_where_allowed and organizers_export and role is Role.ORGANIZER
+
+    return [cmd for cmd in COMMANDS if allowed(cmd)]
 
 
 def command(name: str) -> Command:

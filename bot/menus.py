@@ -10,15 +10,16 @@ from telegram.error import TelegramError
 
 from bot import i18n
 from bot.commands import commands_for
+from bot.config import Settings
 from bot.logs import telegram_ref
 from models import Role
 
 logger = logging.getLogger(__name__)
 
 
-def menu(role: Role, locale: str) -> list[BotCommand]:
+def menu(role: Role, locale: str, *, organizers_export: bool = False) -> list[BotCommand]:
     _ = i18n.gettext_for(locale)
-    return [BotCommand(cmd.name, _(cmd.description)) for cmd in commands_for(role)]
+    return [BotCommand(cmd.name, _(cmd.description)) for cmd in commands_for(role, organizers_export=organizers_export)]
 
 
 async def set_default_menus(bot: Bot, default_locale: str) -> None:
@@ -30,14 +31,15 @@ async def set_default_menus(bot: Bot, default_locale: str) -> None:
         await bot.delete_my_commands(scope=BotCommandScopeDefault(), language_code=locale)
 
 
-async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str, default_locale: str) -> bool:
+async def set_chat_menu(bot: Bot, chat_id: int, role: Role, locale: str, settings: Settings) -> bool:
     """Give one private chat the menu of its owner's role in their language; False when Telegram refused (e.g.
     the person never started the bot)."""
     try:
-        if role is Role.FIGURE and locale == default_locale:
+        if role is Role.FIGURE and locale == settings.locale.default:
             await bot.delete_my_commands(scope=BotCommandScopeChat(chat_id))  # the default menu is theirs
         else:
-            await bot.set_my_commands(menu(role, locale), scope=BotCommandScopeChat(chat_id))
+            commands = menu(role, locale, organizers_export=settings.export.organizers_allowed)
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id))
     except TelegramError as exc:
         logger.warning("could not set the command menu for chat %s: %s", telegram_ref(chat_id), exc)
         return False

@@ -232,4 +232,4 @@ async def test_a_figure_pressing_an_organizers_button_hears_the_whole_refusal(ha
     [refusal] = sent
     assert refusal.shown.startswith("Mohon maaf, hanya") and "terjadi gangguan" not in refusal.shown, refusal.shown
     assert len(refusal.shown) > 200 and "Ketik /bantuan" in refusal.shown
-    assert harness.fake.calls("answerCallbackQuery")[-1].get("text") in (None, "")
+    assert harness.fake.callback_answers[-1].get("text") in (None, "")

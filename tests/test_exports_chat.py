@@ -41,7 +41,7 @@ def _document(harness: Harness, user_id: int) -> FakeMessage:
 
 
 def _alerts(harness: Harness) -> list[str]:
-    return [call.get("text", "") for call in harness.fake.calls("answerCallbackQuery") if call.get("text")]
+    return [call.get("text", "") for call in harness.fake.callback_answers if call.get("text")]
 
 
 def _leftovers() -> list[Path]:
@@ -134,8 +134,15 @@ async def test_organizers_are_refused_unless_the_settings_allow_them(
     [refusal] = await harness.send(ORGANIZER, "/ekspor")
     assert "hanya admin Rangkul" in refusal.shown and "/laporan" in refusal.shown
     assert not await session.get(ConversationState, 1)
+    [help_text] = await harness.send(ORGANIZER, "/bantuan")
+    assert "/ekspor" not in help_text.shown and f"ID pengguna Telegram Anda: {ORGANIZER}" in help_text.shown
 
     harness.use_settings(make_settings(database_url, export={"organizers_allowed": True}))
+    # Allowed: /bantuan and the chat's command menu offer it (they did not).
+    [help_text] = await harness.send(ORGANIZER, "/bantuan")
+    assert "/ekspor (/export)" in help_text.shown
+    await harness.send(ORGANIZER, "/start")
+    assert "ekspor" in [c["command"] for c in harness.fake.commands[(f"chat:{ORGANIZER}", "")]]
     [menu] = await harness.send(ORGANIZER, "/ekspor")
     assert "disamarkan sebagian" in menu.shown and "Kota Banjarmasin" in menu.shown
     await tap(harness, ORGANIZER, "📍 Wilayah")
@@ -145,7 +152,8 @@ async def test_organizers_are_refused_unless_the_settings_allow_them(
     question = _with_buttons(harness, ORGANIZER)
     version = question.buttons()[0]["callback_data"].split(":")[2]
     await harness.press_data(ORGANIZER, question, f"ek:rpick:{version}:{BANJAR}")
-    assert any("di luar wilayah tugas Anda" in text for text in _alerts(harness))
+    # Longer than an alert holds (200 characters), so it comes as a message in the chat.
+    assert "di luar wilayah tugas Anda" in harness.last(ORGANIZER).shown
     await tap(harness, ORGANIZER, "✔ Selesai")
     await tap(harness, ORGANIZER, "CSV")
     await tap(harness, ORGANIZER, "📤 Buat berkas")
@@ -161,7 +169,8 @@ async def test_organizers_are_refused_unless_the_settings_allow_them(
     await harness.send(ORGANIZER, "/ekspor")
     harness.use_settings(make_settings(database_url))
     await tap(harness, ORGANIZER, "📤 Buat berkas")
-    assert any("hanya admin Rangkul" in text for text in _alerts(harness))
+    # Longer than an alert holds (200 characters): it comes as a message in the chat.
+    assert "hanya admin Rangkul" in harness.last(ORGANIZER).shown
     assert sum(1 for m in harness.fake.chat(ORGANIZER).messages if m.document is not None) == 1
 
 

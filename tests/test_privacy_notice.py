@@ -125,8 +125,8 @@ def test_the_notice_reads_well_without_a_contact_and_fits_a_message(settings: Se
         assert "()" not in text and "Kontak:" not in text and "Contact:" not in text
         assert len(text) < 3600  # room for the "has changed" intro and a guardian's name
     text = notice.privacy_notice(_with(settings, controller_contact=""), "id")
-    assert "Pejabat Pengelola Informasi dan Dokumentasi (PPID)-nya dapat dihubungi di kantornya" in text
-    assert "mengajukan pengaduan: kepada PPID di kantornya" in text
+    assert "Pejabat Pengelola Informasi dan Dokumentasi (PPID) kami dapat dihubungi di kantor kami" in text
+    assert "mengajukan pengaduan: kepada PPID kami di kantor kami" in text
 
 
 async def test_the_organization_question_asks_for_no_party_or_campaign_position(harness: Harness) -> None:

@@ -104,9 +104,7 @@ async def start(update: Update, context: Context) -> None:
     await message.reply_text(text, reply_markup=markup)
     if context.authority.at_least(Role.ORGANIZER):
         # The menu could not be set while this person had never opened the chat; now it can.
-        await menus.set_chat_menu(
-            context.bot, user.id, context.authority.role, context.locale, context.settings.locale.default
-        )
+        await menus.set_chat_menu(context.bot, user.id, context.authority.role, context.locale, context.settings)
 
 
 async def help_command(update: Update, context: Context) -> None:
@@ -118,8 +116,9 @@ async def help_command(update: Update, context: Context) -> None:
     if not _is_private(update):
         await message.reply_text(views.private_only(_), reply_markup=private_chat_button(context))
         return
-    authority = context.authority
-    await message.reply_text(views.help_text(authority.role, authority.scopes, _, context.locale))
+    user = update.effective_user
+    assert user is not None
+    await message.reply_text(views.help_text(context.authority, context.settings, _, context.locale, user_id=user.id))
 
 
 @guarded()

@@ -52,9 +52,7 @@ async def _choose(update: Update, context: Context, locale: str, *, edit: object
     await people.choose_locale(session=context.session, person=context.person, locale=locale)
     context.locale = locale  # the rest of this update speaks the new language too
     settings = context.settings
-    await menus.set_chat_menu(
-        context.bot, update.effective_chat.id, context.authority.role, locale, settings.locale.default
-    )
+    await menus.set_chat_menu(context.bot, update.effective_chat.id, context.authority.role, locale, settings)
     text = views.chosen(locale)
     edited = False
     if isinstance(edit, Message):

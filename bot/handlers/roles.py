@@ -223,9 +223,7 @@ async def _tell_subject(subject: Person, context: Context) -> None:
     )
     locale = i18n.chosen_locale(subject.locale, context.settings.locale.default)
     # Someone who never opened the chat cannot be told yet; /start gives them their menu later.
-    if await menus.set_chat_menu(
-        context.bot, subject.telegram_id, authority.role, locale, context.settings.locale.default
-    ):
+    if await menus.set_chat_menu(context.bot, subject.telegram_id, authority.role, locale, context.settings):
         try:
             await context.bot.send_message(subject.telegram_id, views.told_subject(authority, locale))
         except TelegramError as exc:

@@ -5,13 +5,13 @@ of what they are given."""
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import i18n
 from bot.commands import commands_for
 from bot.config import Settings
+from bot.services.roles import Authority
 from bot.views.limits import NOT_ORGANIZER, listed
 from bot.views.registration import REGISTRATION
 from models import Role
@@ -69,10 +69,12 @@ def welcome_next_step(welcome: str, registered: bool, _: i18n.Gettext) -> tuple[
     return text, InlineKeyboardMarkup([[button]])
 
 
-def help_text(role: Role, scopes: Sequence[str], _: i18n.Gettext, locale: str) -> str:
-    """/bantuan: the commands ROLE may use, and what the caller may act for."""
+def help_text(authority: Authority, settings: Settings, _: i18n.Gettext, locale: str, *, user_id: int) -> str:
+    """/bantuan: the commands the caller may use, what they may act for, and their own Telegram user ID (what
+    roles.bootstrap_admins and /peran take)."""
+    role, scopes = authority.role, authority.scopes
     lines = [_("<b>Commands you can use</b>")]
-    for cmd in commands_for(role):
+    for cmd in commands_for(role, organizers_export=settings.export.organizers_allowed):
         aliases = "".join(f" (/{alias})" for alias in cmd.aliases)
         lines.append(f"/{cmd.name}{aliases} — {_(cmd.description)}")
     if role is Role.ADMIN:
@@ -81,6 +83,7 @@ def help_text(role: Role, scopes: Sequence[str], _: i18n.Gettext, locale: str) -
         regions = listed(scopes, _, limit=20, locale=locale)
         lines.append("\n" + _("You are an <b>organizer</b> for: {regions}.").format(regions=regions))
     lines.append("\n" + _("Type /batal at any time to stop what you are doing."))
+    lines.append(_("Your Telegram user ID: <code>{id}</code>").format(id=user_id))
     return "\n".join(lines)
 
 
@@ -113,6 +116,6 @@ def something_went_wrong(_: i18n.Gettext) -> str:
     # Not "nothing was saved": the update's work is committed before each reply (commit_before_network_call), so
     # what came before the failure may well be on disk; trying again blindly could, say, compose a broadcast twice.
     return _(
-        "Sorry, something went wrong on our side. Your last step may not have gone through: please check "
-        "(/profil, /status) before trying again in a moment."
+        "Sorry, something went wrong on our side. Your last step may not have gone through: please check it "
+        "first (your data with /profil; a broadcast with /status) before trying again in a moment."
     )

@@ -71,7 +71,10 @@ def not_a_user_id(number: str, _: i18n.Gettext) -> str:
 
 
 def not_a_username(username: str, _: i18n.Gettext) -> str:
-    return _("{username} is not a valid Telegram username.").format(username=echo(username))
+    return _(
+        "{username} is not a valid Telegram username: a username has 5 to 32 letters, digits or underscores, for "
+        "example <code>@budi_santoso</code>. Please check it, or use the person's Telegram user ID instead."
+    ).format(username=echo(username))
 
 
 def which_role(_: i18n.Gettext) -> str:
