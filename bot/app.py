@@ -250,7 +250,18 @@ async def _set_role_menus_in_background(app: Application[Any, Any, Any, Any, Bot
 
 
 async def connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:
-    """Initialize (getMe) with backoff; one log line per failed attempt, never a traceback storm."""
+    """Initialize (getMe) with backoff; one log line per failed attempt, never a traceback storm. When it fails
+    (or is cancelled), the HTTP sessions the bot opened for getMe are closed again: app.shutdown() does nothing
+    for an application that never finished initializing, and an open aiohttp session would print asyncio's
+    "Unclosed connector" after the one line the operator is promised."""
+    try:
+        await _connect(app, attempts, stop)
+    except BaseException:
+        await app.bot.shutdown()  # closes both request objects; a no-op when none was opened
+        raise
+
+
+async def _connect(app: Application[Any, Any, Any, Any, Any, Any], attempts: int, stop: asyncio.Event) -> None:
     base_url = app.bot.base_url.replace(app.bot.token, "<token>")
     for attempt in range(1, attempts + 1):
         try:

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from bot.app import build_application
 from bot.delivery.reply_digest import send_digests
-from bot.services import roles
+from bot.services import figures, roles
 from bot.services.reply_digest import DIGEST_INTERVAL
 from bot.views.replies import REPLIES
 from models import AuditEvent, Broadcast, Delivery, Figure, Person, Reply, ReplyDigest, ReplyKind, Role, utcnow
@@ -42,6 +42,15 @@ async def _sent_broadcast(harness: Harness, figure_ids: list[int]) -> tuple[int,
     assert all("Aula Kantor Kelurahan Mawar" in message.shown for message in received.values())
     assert broadcast.id is not None
     return broadcast.id, received
+
+
+def _values(data: object) -> list[object]:
+    """Every scalar in a decoded JSON document."""
+    if isinstance(data, dict):
+        return [value for item in data.values() for value in _values(item)]
+    if isinstance(data, list):
+        return [value for item in data for value in _values(item)]
+    return [data]
 
 
 def _answers(harness: Harness, user_id: int) -> list[str]:
@@ -337,6 +346,39 @@ async def test_my_data_exports_and_delete_removes_the_replies(harness: Harness) 
     async with harness.app.bot_data.sessions() as session:
         deliveries = (await session.exec(select(Delivery))).all()
     assert len(deliveries) == 1  # the broadcast's own record stays
+
+
+async def test_my_data_holds_the_figures_own_delivery_outcomes_and_nobody_elses(harness: Harness) -> None:
+    """The notice promises "whether each of our messages reached you (delivery outcomes)" among what is kept,
+    and when the figure became unreachable: /dataku holds both, and nothing of another recipient's."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    reached, blocked = await make_figures(harness, 4000, 2)
+    harness.fake.user(blocked).blocked = True  # the bot learns it only when the broadcast is sent
+    broadcast_id, received = await _sent_broadcast(harness, [reached])
+    await harness.send(reached, "/dataku")
+    export = next(m for m in reversed(harness.fake.chat(reached).messages) if m.document is not None)
+    assert export.document is not None
+    data = json.loads(export.document.content)
+    [outcome] = data["delivery_outcomes"]
+    assert outcome["broadcast"] == broadcast_id and outcome["status"] == "sent"
+    assert outcome["telegram_message_id"] == received[reached].message_id
+    assert outcome["template"] and outcome["outcome_at"] and outcome["attempts"] == 1
+    assert data["registration"]["unreachable_since"] is None
+    assert data["registration"]["opted_out_at"] is None
+    content = export.document.content.decode("utf-8")
+    assert "Tokoh Nomor W" in content and reached in _values(data)  # their own name and id, not the other's
+    assert "Tokoh Nomor X" not in content and f"Tokoh{blocked}" not in content and "blocked" not in content
+    assert blocked not in _values(data)
+    # The blocked figure's own copy (read straight from the service: the file could not reach them) shows
+    # the failed delivery and since when they have been unreachable.
+    async with harness.app.bot_data.sessions() as session:
+        person = (await session.exec(select(Person).where(Person.telegram_id == blocked))).one()
+        theirs = await figures.export_data(session=session, person=person)
+    [failed] = theirs["delivery_outcomes"]
+    assert (failed["broadcast"], failed["status"], failed["telegram_message_id"]) == (broadcast_id, "blocked", None)
+    assert failed["error"] == "Forbidden: bot was blocked by the user"
+    assert theirs["registration"]["unreachable_since"] is not None
+    assert reached not in _values(theirs) and "Tokoh Nomor W" not in json.dumps(theirs)
 
 
 async def test_a_location_is_not_stored_and_the_figure_is_told_what_can_be_passed_on(harness: Harness) -> None:

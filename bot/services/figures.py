@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import regions
 from bot.services import audit, commitments, replies
 from bot.services.registration import figure_of
-from models import Broadcast, ConversationState, Figure, Invitation, Person, RoleGrant, utcnow
+from models import Broadcast, ConversationState, Delivery, Figure, Invitation, Person, RoleGrant, utcnow
 
 
 def broadcast_eligible() -> ColumnElement[bool]:
@@ -101,7 +101,12 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         "told_data_deleted_after": figure.retention_told_for.isoformat() if figure.retention_told_for else None,
         "receives_messages": figure.messages_opt_in,
         "opted_out_at": figure.opted_out_at.isoformat() if figure.opted_out_at else None,
-        "invited_through": {"region_code": invitation.region_code, "event": invitation.label} if invitation else None,
+        "unreachable_since": figure.unreachable_since.isoformat() if figure.unreachable_since else None,
+        "invited_through": (
+            {"code": invitation.code, "region_code": invitation.region_code, "event": invitation.label}
+            if invitation
+            else None
+        ),
         "registered_at": figure.registered_at.isoformat(),
         "updated_at": figure.updated_at.isoformat(),
     }
@@ -119,8 +124,32 @@ async def export_data(*, session: AsyncSession, person: Person) -> dict[str, Any
         for reply in await replies.of_figure(session=session, figure=figure)
     ]
     assert figure.id is not None
+    data["delivery_outcomes"] = await _delivery_outcomes(session=session, figure_id=figure.id)
     data["commitments"] = await commitments.history_of(session=session, figure_id=figure.id)
     return data
+
+
+async def _delivery_outcomes(*, session: AsyncSession, figure_id: int) -> list[dict[str, Any]]:
+    """Whether each broadcast reached the figure, for /dataku: only their own delivery rows, oldest broadcast
+    first, with the template it was written from (nothing of the broadcast's other recipients or its author)."""
+    rows = await session.exec(
+        select(Delivery, Broadcast.template)
+        .join(Broadcast, col(Broadcast.id) == col(Delivery.broadcast_id))
+        .where(col(Delivery.figure_id) == figure_id)
+        .order_by(col(Delivery.broadcast_id))
+    )
+    return [
+        {
+            "broadcast": delivery.broadcast_id,
+            "template": template,
+            "status": delivery.status,
+            "attempts": delivery.attempts,
+            "telegram_message_id": delivery.message_id,
+            "error": delivery.error,
+            "outcome_at": delivery.updated_at.isoformat() if delivery.updated_at else None,
+        }
+        for delivery, template in rows
+    ]
 
 
 def _day(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
