@@ -87,11 +87,11 @@ class Context(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotD
         return i18n.gettext_for(self.locale)(message)
 
     async def conversation(self, *flows: str) -> ConversationState | None:
-        """The caller's conversation in progress when it is one of FLOWS (one abandoned for longer than
-        privacy.conversation_expiry_hours is deleted and gives None)."""
+        """The caller's conversation in progress when it is one of FLOWS, or of any flow when none is named (one
+        abandoned for longer than privacy.conversation_expiry_hours is deleted and gives None)."""
         if self.person is None:
             return None
         state = await conversations.current(
             session=self.session, person=self.person, expire_after=self.settings.privacy.conversation_expiry
         )
-        return state if state is not None and state.flow in flows else None
+        return state if state is not None and (not flows or state.flow in flows) else None

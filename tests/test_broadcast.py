@@ -18,6 +18,7 @@ from models import (
     AuditEvent,
     Broadcast,
     BroadcastStatus,
+    ConversationState,
     Delivery,
     DeliveryStatus,
     Figure,
@@ -515,3 +516,20 @@ async def test_stale_and_typed_answers_in_the_composer(harness: Harness) -> None
     await tap(harness, ADMIN_ID, "Batal")
     assert "Siaran dibatalkan" in harness.last(ADMIN_ID).shown
     assert await _broadcasts(harness) == []
+
+
+async def test_a_photo_in_the_composer_points_back_to_the_question(harness: Harness) -> None:
+    await harness.send(ADMIN_ID, "/siaran")
+    await tap(harness, ADMIN_ID, "Undangan sosialisasi")
+    question = harness.last(ADMIN_ID).shown
+    before = len(harness.fake.chat(ADMIN_ID).messages)
+    await harness.feed(harness.fake.send_photo(ADMIN_ID, caption="poster kegiatan"))
+    refusal, again = harness.fake.chat(ADMIN_ID).messages[before:]
+    assert "hanya dapat dijawab" in refusal.shown and "/batal" in refusal.shown
+    assert "tidak dapat kami proses" not in refusal.shown
+    assert again.shown == question
+    # The composer goes on where it was.
+    await harness.send(ADMIN_ID, "Aula Kantor Kelurahan Mawar")
+    async with harness.app.bot_data.sessions() as session:
+        [state] = (await session.exec(select(ConversationState))).all()
+    assert list(state.data["values"].values()) == ["Aula Kantor Kelurahan Mawar"]

@@ -357,3 +357,19 @@ def test_templates_check_reports_unknown_kinds(tmp_path: Path) -> None:
     info = catalog.get_template_info(tmp_path, "ajakan")
     assert info is not None and info.commitments == ("tps",)
     assert check_templates(Path(__file__).resolve().parent.parent / "templates") == []
+
+
+async def test_a_photo_at_the_count_question_is_no_reply_and_the_question_comes_again(harness: Harness) -> None:
+    [figure] = await make_figures(harness, 3310, 1)
+    await send_broadcast(harness)
+    await harness.press(figure, broadcast_message(harness, figure), INVITE)
+    question = harness.last(figure)
+    before = len(harness.fake.chat(figure).messages)
+    await harness.feed(harness.fake.send_photo(figure, caption="foto kegiatan"))
+    refusal, again = harness.fake.chat(figure).messages[before:]
+    assert "hanya dapat dijawab" in refusal.shown and "/batal" in refusal.shown
+    assert again.shown == question.shown and labels(again) == labels(question)
+    async with harness.app.bot_data.sessions() as session:
+        assert (await session.exec(select(Reply))).all() == []
+    [done] = await harness.send(figure, "12")
+    assert "Saya akan mengajak 12 orang" in done.shown

@@ -225,3 +225,21 @@ async def test_regions_chosen_before_the_scope_shrank_are_refused_at_export(
     await tap(harness, ORGANIZER, "📤 Buat berkas")
     assert any("di luar wilayah tugas Anda" in m.shown for m in harness.fake.chat(ORGANIZER).messages)
     assert not any(m.document for m in harness.fake.chat(ORGANIZER).messages)
+
+
+async def test_a_photo_or_another_language_in_the_middle_of_an_export_shows_its_screen_again(
+    harness: Harness,
+) -> None:
+    [menu] = await harness.send(ADMIN_ID, "/ekspor")
+    before = len(harness.fake.chat(ADMIN_ID).messages)
+    await harness.feed(harness.fake.send_photo(ADMIN_ID, caption="daftar hadir"))
+    refusal, again = harness.fake.chat(ADMIN_ID).messages[before:]
+    assert "hanya dapat dijawab" in refusal.shown and "/batal" in refusal.shown
+    assert again.shown == menu.shown
+    # /bahasa asks the conversation's question again in the new language: the export's menu, too.
+    await harness.send(ADMIN_ID, "/bahasa English")
+    assert "Export" in harness.last(ADMIN_ID).shown
+    await tap(harness, ADMIN_ID, "📍 Regions")
+    async with harness.app.bot_data.sessions() as session:
+        [state] = (await session.exec(select(ConversationState))).all()
+    assert state.flow == "export"

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.app import build_application
 from bot.services import figures
-from models import AuditEvent, ConversationState, Figure, Invitation, Person
+from models import AuditEvent, ConversationState, Figure, Invitation, Person, Reply
 from tests.conftest import ADMIN_ID, Harness
 from tests.faketg import FakeRequest
 from tests.faketg.core import FakeMessage
@@ -587,3 +587,80 @@ async def test_a_region_typed_with_its_kind_is_taken_at_once(harness: Harness) -
     await harness.send(130, "Kalsel")  # the province's usual short name
     [question] = await harness.send(130, "Kabupaten Banjar")  # not Kota Banjarmasin nor Kota Banjarbaru
     assert "Kabupaten Banjar, Kalimantan Selatan" in question.shown and "Kecamatan" in question.shown
+
+
+UNTYPED = "hanya dapat dijawab"  # the answer to a photo, sticker, voice note or file in the middle of a question
+
+
+async def test_media_in_the_middle_of_a_registration_are_no_answer_and_the_question_is_asked_again(
+    harness: Harness,
+) -> None:
+    harness.fake.user(160, "Baru")
+    await harness.send(160, "/daftar")
+    await tap(harness, 160, "Setuju")
+    before = len(harness.fake.chat(160).messages)
+    await harness.feed(harness.fake.send_sticker(160))
+    refusal, question = harness.fake.chat(160).messages[before:]
+    assert UNTYPED in refusal.shown and "/batal" in refusal.shown
+    assert "/daftar" not in refusal.shown  # not "register with /daftar": they are registering
+    assert "nama lengkap" in question.shown
+    await harness.feed(harness.fake.send_voice(160))
+    await harness.feed(harness.fake.send_document_from_user(160, "ktp.pdf", b"%PDF-1.4"))
+    assert "nama lengkap" in harness.last(160).shown
+    [state] = await _states(harness)
+    assert (state.step, "name" in state.data) == ("name", False)
+    # The registration goes on with a typed answer; at the phone question a photo gets the same answer, pointing
+    # at the "share my number" button, and a shared contact still answers it.
+    await harness.send(160, "Budi Baru")
+    await tap(harness, 160, "Tokoh adat")
+    await tap(harness, 160, "41–60 tahun")
+    await harness.send(160, "kalimantan selatan")
+    await harness.send(160, "banjarmasin")
+    await harness.send(160, "banjarmasin tengah")
+    await tap(harness, 160, "Mawar")
+    before = len(harness.fake.chat(160).messages)
+    await harness.feed(harness.fake.send_photo(160, caption="nomor saya di foto ini"))
+    refusal, question = harness.fake.chat(160).messages[before:]
+    assert UNTYPED in refusal.shown and "Bagikan nomor saya" in refusal.shown
+    assert question.reply_markup is not None and question.reply_markup["keyboard"][0][0]["request_contact"] is True
+    await harness.feed(harness.fake.share_contact(160, "6281299998888"))
+    await tap(harness, 160, "Lewati")
+    await tap(harness, 160, "✅ Simpan")
+    [figure] = await _figures(harness)
+    assert (figure.full_name, figure.phone) == ("Budi Baru", "+6281299998888")
+    async with harness.app.bot_data.sessions() as session:
+        assert (await session.exec(select(Reply))).all() == []
+
+
+async def test_a_photo_at_a_profile_edit_is_no_reply_for_the_officers(harness: Harness) -> None:
+    await register(harness, 161, name="Lina Marlina")
+    [profile] = await harness.send(161, "/profil")
+    await harness.press(161, profile, "Ubah nama")
+    before = len(harness.fake.chat(161).messages)
+    await harness.feed(harness.fake.send_photo(161, caption="foto KTP saya"))
+    await harness.feed(harness.fake.send_sticker(161))
+    sent = harness.fake.chat(161).messages[before:]
+    assert len(sent) == 4
+    assert all(UNTYPED in m.shown and "/batal" in m.shown for m in sent[0::2])
+    assert all("nama lengkap" in m.shown for m in sent[1::2])
+    assert all("teruskan kepada petugas" not in m.shown for m in sent)
+    async with harness.app.bot_data.sessions() as session:
+        assert (await session.exec(select(Reply))).all() == []
+    await harness.send(161, "Lina Marlina Baru")
+    [figure] = await _figures(harness)
+    assert figure.full_name == "Lina Marlina Baru"
+
+
+async def test_a_double_tap_on_save_never_says_there_is_no_registration(harness: Harness) -> None:
+    harness.fake.user(162, "Dobel")
+    await walk_to_summary(harness, 162)
+    summary = _last_with_buttons(harness, 162)
+    save = next(b["callback_data"] for b in summary.buttons() if b["callback_data"].startswith("reg:save"))
+    await harness.press_data(162, summary, save)
+    assert len(await _figures(harness)) == 1
+    before = len(harness.fake.chat(162).messages)
+    await harness.press_data(162, summary, save)  # the second tap of the same button
+    assert harness.fake.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    later = [m.shown for m in harness.fake.chat(162).messages[before:]]
+    assert all("Tidak ada pendaftaran" not in text and "/daftar" not in text for text in later)
+    assert len(await _figures(harness)) == 1

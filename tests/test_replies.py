@@ -387,3 +387,23 @@ async def test_a_location_is_not_stored_and_the_figure_is_told_what_can_be_passe
     await harness.feed(harness.fake._user_message(figure_user, None, location))
     assert "tidak dapat kami teruskan" in harness.last(figure_user).shown
     assert await _replies(harness) == []
+
+
+async def test_a_photo_while_writing_an_answer_is_not_sent_and_the_prompt_comes_again(harness: Harness) -> None:
+    await make_organizer(harness, ORGANIZER, "63.71")
+    [figure_user] = await make_figures(harness, 4000, 1)
+    await harness.send(figure_user, "Apakah KTP lama masih bisa dipakai?")
+    [listing] = await harness.send(ORGANIZER, "/balasan")
+    await harness.press(ORGANIZER, listing, "✍️ Jawab 1")
+    prompt = harness.last(ORGANIZER).shown
+    before = len(harness.fake.sent_texts(figure_user))
+    mine = len(harness.fake.chat(ORGANIZER).messages)
+    await harness.feed(harness.fake.send_photo(ORGANIZER, caption="jadwal pelayanan"))
+    refusal, again = harness.fake.chat(ORGANIZER).messages[mine:]
+    assert "hanya dapat dijawab" in refusal.shown and "/batal" in refusal.shown
+    assert again.shown == prompt
+    assert len(harness.fake.sent_texts(figure_user)) == before
+    [done] = await harness.send(ORGANIZER, "Bisa, selama KTP-el Anda masih berlaku.")
+    assert "sudah dikirim" in done.shown
+    [reply] = await _replies(harness)
+    assert reply.answer_text == "Bisa, selama KTP-el Anda masih berlaku."

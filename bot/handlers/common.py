@@ -8,10 +8,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot import i18n, menus
 from bot.context import Context
-from bot.handlers import broadcast as broadcast_handlers
-from bot.handlers import commitments as commitment_handlers
-from bot.handlers import errors
-from bot.handlers import exports as export_handlers
+from bot.handlers import conversation, errors
 from bot.handlers import registration as registration_handlers
 from bot.handlers import replies as replies_handlers
 from bot.handlers.access import guarded, private_chat_button
@@ -130,8 +127,8 @@ async def cancel(update: Update, context: Context) -> None:
         return
     user_data = context.user_data if context.user_data is not None else {}
     dropped = [key for key in PENDING_KEYS if user_data.pop(key, None) is not None]
-    conversation = await registration_handlers.cancel_conversation(context)
-    if conversation is not None:
+    ended = await registration_handlers.cancel_conversation(context)
+    if ended is not None:
         # Also take away the "share my number" keyboard, if it was showing.
         await message.reply_text(views.cancelled(_), reply_markup=ReplyKeyboardRemove())
     elif dropped:
@@ -140,21 +137,9 @@ async def cancel(update: Update, context: Context) -> None:
         await message.reply_text(views.nothing_to_cancel(_))
 
 
-async def _answers_conversation(update: Update, context: Context) -> bool:
-    """Hand typed text to the conversation in progress (registration, profile edit, broadcast composer, an
-    organizer's answer to a reply, the number of people a figure will invite)."""
-    return (
-        await registration_handlers.on_text(update, context)
-        or await broadcast_handlers.on_text(update, context)
-        or await replies_handlers.on_text(update, context)
-        or await commitment_handlers.on_text(update, context)
-        or await export_handlers.on_text(update, context)
-    )
-
-
 async def unknown_command(update: Update, context: Context) -> None:
     """A command we do not have: an answer the conversation in progress must refuse, or a pointer to /bantuan."""
-    if await _answers_conversation(update, context):
+    if await conversation.answers(update, context):
         return
     if _is_private(update) and update.effective_message is not None:
         await update.effective_message.reply_text(views.unknown_command(context._))
@@ -162,14 +147,17 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 async def plain_text(update: Update, context: Context) -> None:
     """Free text: an answer to a conversation in progress, or a figure's reply for the officers."""
-    if await _answers_conversation(update, context):
+    if await conversation.answers(update, context):
         return
     await replies_handlers.on_free_message(update, context)
 
 
 async def unsupported_message(update: Update, context: Context) -> None:
-    """Photos, voice notes, videos, documents, stickers and the like: a figure's reply for the officers, kept
-    by Telegram file id (never downloaded)."""
+    """Photos, voice notes, videos, documents, stickers and the like: no answer to a conversation in progress
+    (it is asked again); outside one, a figure's reply for the officers, kept by Telegram file id (never
+    downloaded)."""
+    if await conversation.refuses_untyped(update, context):
+        return
     await replies_handlers.on_free_message(update, context)
 
 

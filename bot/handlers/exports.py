@@ -93,6 +93,19 @@ async def export_command(update: Update, context: Context) -> None:
     await message.reply_text(text, reply_markup=markup)
 
 
+async def ask_again(chat_id: int, context: Context, state: ConversationState) -> None:
+    """The export's current screen again (e.g. in the language just chosen with /bahasa), or the refusal when the
+    caller may no longer export."""
+    viewer = _viewer(context)
+    if isinstance(viewer, Refusal):
+        assert context.person is not None
+        await conversations.cancel(session=context.session, person=context.person)
+        await context.bot.send_message(chat_id, views.refusal(viewer, context._))
+        return
+    text, markup = _screen(state, viewer, context)
+    await context.bot.send_message(chat_id, text, reply_markup=markup)
+
+
 @guarded()
 async def on_button(update: Update, context: Context) -> None:
     """A button of the export's menu or of one of its questions: valid only for the caller's current draft."""

@@ -9,9 +9,9 @@ from telegram.error import TelegramError
 
 from bot import i18n, menus
 from bot.context import Context
-from bot.handlers import broadcast, commitments, registration, replies
+from bot.handlers import conversation
 from bot.handlers.access import guarded
-from bot.services import conversations, people
+from bot.services import people
 from bot.views import language as views
 from bot.views.limits import echo
 
@@ -66,17 +66,9 @@ async def _choose(update: Update, context: Context, locale: str, *, edit: object
 
 
 async def _ask_again(chat_id: int, context: Context) -> None:
-    """A conversation under way (registration, a profile edit, the composer) goes on in the new language: its
-    current question is asked again, so that the next answer is not given to a question in the old one."""
-    assert context.person is not None
-    state = await conversations.current(session=context.session, person=context.person)
-    if state is None:
-        return
-    if state.flow == broadcast.FLOW:
-        await broadcast.ask_again(chat_id, state, context)
-    elif state.flow == commitments.FLOW:
-        await commitments.ask_again(chat_id, context, state)
-    elif state.flow == replies.FLOW:
-        await replies.ask_again(chat_id, context, state)
-    else:
-        await registration.ask(context, chat_id, state)
+    """A conversation under way (registration, a profile edit, the composer, an export…) goes on in the new
+    language: its current question is asked again, so that the next answer is not given to a question in the old
+    one."""
+    state = await context.conversation()
+    if state is not None:
+        await conversation.ask_again(chat_id, context, state)

@@ -184,8 +184,10 @@ async def on_button(update: Update, context: Context) -> None:
         await drop_keyboard(query.message)
         if state is not None:
             await ask(context, update.effective_chat.id, state)
-        else:
+        elif await registration.figure_of(session=context.session, person=context.person) is None:
             await context.bot.send_message(update.effective_chat.id, views.nothing_in_progress(_))
+        # Someone registered (a second tap on Save, a button of a registration finished long ago) needs no
+        # pointer to /daftar: the alert is all.
         return
     action, args = pressed.action, pressed.args[1:]
     if state.step == Step.CONSENT and action == "pick":

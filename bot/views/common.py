@@ -11,10 +11,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import i18n
 from bot.commands import commands_for
 from bot.config import Settings
+from bot.services import registration
+from bot.services.registration_steps import Step
 from bot.services.roles import Authority
 from bot.views.limits import NOT_ORGANIZER, listed
 from bot.views.registration import REGISTRATION
-from models import Role
+from models import ConversationState, Role
 
 
 def private_chat_button(username: str | None, _: i18n.Gettext) -> InlineKeyboardMarkup:
@@ -101,6 +103,22 @@ def unknown_command(_: i18n.Gettext) -> str:
 
 def edited_message(_: i18n.Gettext) -> str:
     return _("We do not act on edited messages. Please send the corrected message again as a new message.")
+
+
+def untyped_answer(state: ConversationState, _: i18n.Gettext) -> str:
+    """A photo, sticker, voice note or document sent while the conversation STATE waits for an answer: it
+    answers nothing and is no reply for the officers. Said before the question is asked again."""
+    if state.flow in (registration.REGISTER, registration.EDIT) and state.step == Step.PHONE:
+        return _(
+            "Sorry, this question can only be answered by typing your mobile number, with the “Share my number” "
+            "button or with “Skip”, not with a photo, sticker, voice note or document. Please answer the "
+            "question below, or type /batal to stop."
+        )
+    return _(
+        "Sorry, this question can only be answered by typing your answer or with a button under the question, "
+        "not with a photo, sticker, voice note or document. Please answer the question below, or type /batal "
+        "to stop."
+    )
 
 
 def unknown_button(_: i18n.Gettext) -> str:
