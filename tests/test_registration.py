@@ -660,7 +660,9 @@ async def test_a_double_tap_on_save_never_says_there_is_no_registration(harness:
     assert len(await _figures(harness)) == 1
     before = len(harness.fake.chat(162).messages)
     await harness.press_data(162, summary, save)  # the second tap of the same button
-    assert harness.fake.callback_answers[-1]["text"] == "Tombol ini sudah tidak berlaku."
+    assert harness.fake.callback_answers[-1]["text"] == (
+        "Tombol ini sudah tidak berlaku. Anda sudah terdaftar. Lihat atau perbaiki data Anda dengan /profil."
+    )
     later = [m.shown for m in harness.fake.chat(162).messages[before:]]
     assert all("Tidak ada pendaftaran" not in text and "/daftar" not in text for text in later)
     assert len(await _figures(harness)) == 1

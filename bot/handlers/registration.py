@@ -180,14 +180,15 @@ async def on_button(update: Update, context: Context) -> None:
         return
     state = await _registration_state(context)
     if state is None or pressed is None or pressed.arg(0) != str(state.version):
-        await query.answer(views.stale_button(_), show_alert=False)
+        # Someone registered (a second tap on Save, a button of a registration finished long ago) is pointed to
+        # /profil in the alert, never to /daftar.
+        registered = state is None and await registration.figure_of(session=context.session, person=context.person)
+        await query.answer(views.stale_button(_, registered=bool(registered)), show_alert=False)
         await drop_keyboard(query.message)
         if state is not None:
             await ask(context, update.effective_chat.id, state)
-        elif await registration.figure_of(session=context.session, person=context.person) is None:
+        elif not registered:
             await context.bot.send_message(update.effective_chat.id, views.nothing_in_progress(_))
-        # Someone registered (a second tap on Save, a button of a registration finished long ago) needs no
-        # pointer to /daftar: the alert is all.
         return
     action, args = pressed.action, pressed.args[1:]
     if state.step == Step.CONSENT and action == "pick":

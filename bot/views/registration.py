@@ -261,8 +261,9 @@ def phone_closed(phone: str | None, _: i18n.Gettext, *, went_back: bool) -> tupl
     return text, ReplyKeyboardRemove()
 
 
-def stale_button(_: i18n.Gettext) -> str:
-    return _("This button is no longer valid.")
+def stale_button(_: i18n.Gettext, *, registered: bool = False) -> str:
+    stale = _("This button is no longer valid.")
+    return f"{stale} {_('You are registered. See or correct your data with /profil.')}" if registered else stale
 
 
 def nothing_in_progress(_: i18n.Gettext) -> str:
