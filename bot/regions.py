@@ -40,6 +40,12 @@ def _get(code: str) -> Region | None:
     return _region(item) if item is not None else None
 
 
+def name_of(code: str) -> str | None:
+    """The name of the region with this dotted code, or None: the name alone, without the path get() builds (an
+    export names every desa it holds, thousands of them)."""
+    return wilayah.wilayah_name(code) if CODE_PATTERN.match(code) else None
+
+
 def children(parent_code: str | None = None) -> list[Region]:
     """Provinces (no parent) or the regions directly below PARENT_CODE, in code order."""
     return [_region(item) for item in wilayah.list_wilayah(parent_code)]

@@ -569,3 +569,24 @@ async def test_the_figures_own_csv_loop_writes_what_their_cells_say(
             assert table.csv_lines(batch) == [csv_line(cells) for cells in table.rows(batch)]
             compared += len(batch.rows)
     assert compared > 100
+
+
+@pytest.mark.parametrize("zone", ["Asia/Makassar", "Asia/Jakarta", "Asia/Jayapura", "Asia/Kolkata", "Australia/Eucla"])
+def test_a_csv_moment_is_the_local_time_whatever_the_stored_form(zone: str) -> None:
+    """LocalTime.text() copies the minutes onto the local hour for SQLite's text: it must say what the datetime
+    says, for whole-hour zones and for those that are not (India +05:30, Eucla +08:45), for text with and without
+    microseconds or a zone, and for PostgreSQL's datetimes."""
+    from bot.views.export_table import LocalTime
+
+    local = LocalTime(ZoneInfo(zone))
+    values: list[object] = [
+        "2026-12-01 16:59:59.999999", "2026-12-01 17:00:00", "2029-02-13 23:30:05.000001", "2026-12-31 22:05:00",
+        "2026-12-01 03:04:05+00:00", dt.datetime(2026, 12, 1, 16, 59, tzinfo=UTC), dt.datetime(2026, 12, 1, 16, 59),
+    ]  # fmt: skip
+    for value in values:
+        stamp = local(value)
+        assert stamp is not None
+        assert local.text(value) == stamp.isoformat(" ", "minutes"), value
+        assert local.text(value) == local.text(value)  # the second time from the cache
+    assert local.text(None) == ""
+    assert LocalTime(ZoneInfo("Asia/Makassar")).text("2026-12-01 16:59:59.999999") == "2026-12-02 00:59"

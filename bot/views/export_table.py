@@ -51,8 +51,8 @@ def _region_cells(code: str) -> tuple[str, ...]:
             sub = ".".join(parts[:level]) if len(parts) >= level else ""
             name = _NAMES.get(sub)
             if name is None:
-                region = regions.get(sub) if sub else None
-                name = listed(region.name) if region else ""
+                known = regions.name_of(sub) if sub else None
+                name = listed(known) if known else ""
                 if level < len(LEVELS):  # the desa's own name is kept with its row in _PATHS
                     _NAMES[sub] = name
             found.append(name)
@@ -97,6 +97,8 @@ class LocalTime:
     def __init__(self, tz: ZoneInfo) -> None:
         self.tz = tz
         self._offsets: dict[object, dt.timedelta] = {}
+        # For text(): the local "YYYY-MM-DD HH" of each UTC hour seen ("" where the offset is not whole hours).
+        self._hours: dict[str, str] = {}
 
     def __call__(self, value: object) -> dt.datetime | None:
         if value is None:
@@ -113,12 +115,30 @@ class LocalTime:
             assert stamp is not None
             naive = stamp.astimezone(dt.UTC).replace(tzinfo=None)
             hour = None
-        key = hour or (naive.date(), naive.hour)
+        return naive + self._offset(naive, hour or (naive.date(), naive.hour))
+
+    def _offset(self, naive: dt.datetime, key: object) -> dt.timedelta:
         offset = self._offsets.get(key)
         if offset is None:
             offset = naive.replace(tzinfo=dt.UTC).astimezone(self.tz).utcoffset() or dt.timedelta()
             self._offsets[key] = offset
-        return naive + offset
+        return offset
+
+    def text(self, value: object) -> str:
+        """VALUE as a CSV shows it, "2026-12-01 14:05" (empty for None). SQLite's text by the hour: the local hour
+        of each UTC hour is worked out once and the minutes are copied, every offset in Indonesia being a whole
+        number of hours; anything else through the datetime."""
+        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " " and value[13] == ":":
+            local_hour = self._hours.get(value[:13])
+            if local_hour is None:
+                naive = dt.datetime.fromisoformat(value[:13] + ":00:00")
+                offset = self._offset(naive, value[:13])
+                whole = offset % dt.timedelta(hours=1) == dt.timedelta()
+                local_hour = self._hours[value[:13]] = (naive + offset).isoformat(" ")[:13] if whole else ""
+            if local_hour:
+                return local_hour + value[13:16]
+        stamp = self(value)
+        return stamp.isoformat(" ", "minutes") if stamp is not None else ""
 
 
 class Table:
@@ -244,13 +264,12 @@ class Table:
             promised = none_committed if committed is None else committed_fields.get(committed)
             if promised is None and committed is not None:
                 promised = committed_fields[committed] = ",".join(map(csv_cell, committed))
-            registered = local(registered_at)
             lines.append(
                 f"{csv_text(name) if name else ''},"
                 f"{categories.get(category) or csv_text(category)},{ages.get(age) or csv_text(age)},{where},"
                 f"{csv_text(phone_text(phone, masked=masked) or '') if phone else ''},"
                 f"{csv_text(username) if username else ''},{csv_text(organization) if organization else ''},"
-                f"{registered.isoformat(' ', 'minutes') if registered else ''},"
+                f"{local.text(registered_at)},"
                 f"{statuses[status_of(opt_in, unreachable_since)]},"
                 f"{csv_text(invitation_code) if invitation_code else ''},"
                 f"{csv_text(invitation_label) if invitation_label else ''},{promised}{CSV_LINE_END}"
