@@ -153,6 +153,11 @@ async def _preview(
         text, markup = views.nobody_matches(state, regions_line, _)
         return None, text, markup
     figure, person = sample
+    assert context.person is not None
+    await broadcasts.record_composed(
+        session=context.session, actor=context.person, template=info.name, segment=segment, recipients=count,
+        shown_figure=figure.id,
+    )  # fmt: skip
     values = broadcasts.parse_values(info, state.data.get("values", {}), settings)
     rendered = broadcasts.render_message(
         context.bot_data.renderer,

@@ -93,6 +93,22 @@ def check_segment(segment: Segment, authority: Authority) -> None:
         raise BroadcastError("outside_scope", regions=outside)
 
 
+async def record_composed(
+    *, session: AsyncSession, actor: Person, template: str, segment: Segment, recipients: int, shown_figure: int | None
+) -> None:
+    """The audit entry of a composed broadcast whose preview was shown (confirmed or not): the preview names one
+    real recipient to the organizer, so who saw whose data is on record (ids, codes and counts only)."""
+    await audit.record(
+        session=session,
+        action="broadcast.compose",
+        actor_person_id=actor.id,
+        template=template,
+        segment=segment.to_dict(),
+        recipients=recipients,
+        figure=shown_figure,
+    )
+
+
 async def count_recipients(*, session: AsyncSession, segment: Segment, authority: Authority, settings: Settings) -> int:
     result = await session.exec(
         select(func.count()).select_from(Figure).where(segment_condition(segment, authority, settings))

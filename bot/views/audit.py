@@ -24,7 +24,8 @@ MAX_VALUE_CHARS = 60
 ACTION_LABELS: dict[str, str] = {
     "role.grant": N_("Role granted"),
     "role.revoke": N_("Role revoked"),
-    "broadcast.create": N_("Broadcast composed and confirmed"),
+    "broadcast.compose": N_("Broadcast composed: preview shown"),
+    "broadcast.create": N_("Broadcast confirmed"),
     "broadcast.start": N_("Broadcast started sending"),
     "broadcast.pause": N_("Broadcast paused"),
     "broadcast.resume": N_("Broadcast resumed"),
