@@ -71,20 +71,26 @@ async def test_broadcast_actions_are_audited_with_their_actor(harness: Harness) 
     await harness.deliver()
     events = await _events(harness)
     assert _actions(events, before) == [
+        ("broadcast.compose", organizer),  # the preview, which shows one recipient's data
         ("broadcast.create", organizer),
         ("broadcast.start", None),
         ("broadcast.finish", None),
+        ("broadcast.compose", organizer),
         ("broadcast.create", organizer),
         ("broadcast.pause", organizer),
         ("broadcast.resume", organizer),
         ("broadcast.cancel", organizer),  # closes it: nothing was sending, every recipient is skipped
+        ("broadcast.compose", organizer),
         ("broadcast.create", organizer),
         ("broadcast.pause", None),
     ]
     first, *_rest = (e for e in events[before:] if e.action == "broadcast.create")
     assert first.details["recipients"] == 3 and first.details["template"] == "undangan_sosialisasi.html"
+    composed = next(e for e in events[before:] if e.action == "broadcast.compose")
+    assert composed.details["recipients"] == 3 and composed.details["template"] == "undangan_sosialisasi.html"
+    assert isinstance(composed.details["figure"], int)  # whose data the preview showed: an id, not a name
     assert events[-1].details["reason"] == "quiet"
-    assert events[before + 6].details == {"broadcast": 2}
+    assert events[before + 8].details == {"broadcast": 2}
     async with harness.app.bot_data.sessions() as session:
         states = [b.status for b in (await session.exec(select(Broadcast).order_by(col(Broadcast.id)))).all()]
     assert states == [BroadcastStatus.DONE, BroadcastStatus.CANCELLED, BroadcastStatus.PAUSED]
