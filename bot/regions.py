@@ -176,7 +176,8 @@ PROVINCE_SHORT_NAMES = {
 def find(query: str, *, within: list[str | None], level: int | None = None, limit: int = 60) -> Found:
     """Regions named like QUERY inside each of WITHIN (None: all of Indonesia), exact names first (larger regions
     first among them). Always scope with WITHIN (DOMAIN.md's Banjar trap). Desa/kelurahan are searched (without a
-    LEVEL) only within one kabupaten/kota or kecamatan: thousands of villages share names across the country.
+    LEVEL) only within kabupaten/kota or kecamatan, at most DESA_SEARCH_SCOPES of them: thousands of villages share
+    names across the country.
     A province's usual short name ("DKI Jakarta", "Kalsel", "NTB") is read as its full name."""
     query = " ".join(query.split())[:60]
     if level in (None, 1):
@@ -197,12 +198,20 @@ def find(query: str, *, within: list[str | None], level: int | None = None, limi
         for region in search(query, level=level, limit=_WIDE_LIMIT):
             if wide or in_scope(region.code, scopes):
                 found.setdefault(region.code, region)
+        # The desa/kelurahan of a few kabupaten/kota or kecamatan scopes too (each a few hundred names), as for one.
+        narrow = [scope for scope in scopes if len(scope.split(".")) in (2, 3)]
+        if level is None and not wide and len(narrow) <= DESA_SEARCH_SCOPES:
+            for scope in narrow:
+                for region in search(query, within=scope, level=DESA, limit=limit):
+                    found.setdefault(region.code, region)
     regions = list(found.values())[:limit]
     exact = sorted((r for r in regions if named_exactly(r, query)), key=lambda r: (r.level, r.code))
     return Found(exact=exact, partial=[r for r in regions if r not in exact])
 
 
 DESA = 4
+# How many kabupaten/kota or kecamatan scopes find() searches for desa/kelurahan by name.
+DESA_SEARCH_SCOPES = 10
 
 
 def codes_within(scopes: tuple[str, ...] | list[str], level: int) -> tuple[str, ...]:

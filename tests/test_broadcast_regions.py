@@ -209,6 +209,16 @@ async def test_an_organizer_typing_a_region_outside_the_scope_is_told_what_to_ch
     assert "Dipilih (1): Banjarmasin Tengah, Kota Banjarmasin" in question.shown
 
 
+async def test_an_organizer_of_several_regions_finds_a_desa_by_name(harness: Harness) -> None:
+    """Desa were searched by name only within a single scope: an organizer of Kabupaten Tanah Laut and Kota
+    Banjarmasin typing "Mawar" (a kelurahan in Banjarmasin Tengah) was told no such region is in their regions."""
+    await make_organizer(harness, ORGANIZER, "63.01", "63.71")
+    await _to_region_step(harness, ORGANIZER)
+    [question] = await harness.send(ORGANIZER, "Mawar")
+    assert "Dipilih (1): Mawar, Kota Banjarmasin" in question.shown, question.shown
+    assert await _picked(harness, ORGANIZER) == ["63.71.05.1003"]
+
+
 async def test_forged_and_stale_region_buttons_are_refused(harness: Harness) -> None:
     await make_organizer(harness, ORGANIZER, "63.71", "63.72")
     question = await _to_region_step(harness, ORGANIZER)
