@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,10 +15,15 @@ from tests.conftest import ROOT
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built from a copy of the sources: setuptools builds in ./build, and a build/ left in the repository (by an
+    earlier run, or a module since deleted) would pass into the wheel and leave the repository changed."""
     out = tmp_path_factory.mktemp("wheel")
+    source = tmp_path_factory.mktemp("source") / "rangkul"
+    skipped = (".git", ".venv", ".ci-venv", "build", "*.egg-info", "__pycache__", "*.db*", ".*_cache")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*skipped))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "-w", str(out), "."],
-        cwd=ROOT,
+        cwd=source,
         check=True,
         capture_output=True,
     )
