@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from sqlmodel import col, select
 
 from bot.services import reports
@@ -318,3 +319,20 @@ async def test_words_with_a_number_in_them_are_passed_on_while_the_count_questio
     stored = await _replies(harness)
     assert [r.text for r in stored] == [question, "Terima kasih infonya, 2 hari lagi kami rapat RT"]
     assert stored[0].broadcast_id is not None
+
+
+# 9. The way people write a count: "12 orang." (a full stop), "20 org", "sekitar 20 orang", "10-20" were taken for
+# a message to the officers, and the count was lost.
+@pytest.mark.parametrize(
+    ("answer", "count"), [("12 orang.", 12), ("20 org", 20), ("sekitar 20 orang", 20), ("10-20", 10), ("± 30", 30)]
+)
+async def test_a_count_written_as_people_write_it_is_the_count(harness: Harness, answer: str, count: int) -> None:
+    [figure] = await make_figures(harness, 3300, 1)
+    await send_broadcast(harness)
+    message = broadcast_message(harness, figure)
+    await harness.press(figure, message, INVITE)
+    await harness.send(figure, answer)
+    assert not await _replies(harness), "a count answer is no message for the officers"
+    async with harness.app.bot_data.sessions() as session:
+        [commitment] = [c for c in (await session.exec(select(Commitment))).all() if c.kind == "ajak"]
+    assert commitment.invite_count == count
