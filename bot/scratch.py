@@ -2,18 +2,21 @@
 data does not outlive a crash on the server's disk.
 
 Each export works in a folder of its own under `<temp dir>/rangkul-exports-<uid>/` (readable by this user only),
-named after the process, and removes it when it ends, sent or not. A process killed in the middle (kill -9, a
-power cut) cannot; the next `rangkul run` or `rangkul export` removes the folders of processes that are gone.
+holds it locked while it works, and removes it when it ends, sent or not. A process killed in the middle (kill -9,
+a power cut) cannot; the next `rangkul run` or `rangkul export` removes every folder nobody holds, also when the
+new process has the old one's id (a container's PID 1).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,23 +36,37 @@ def root() -> Path | None:
     return path
 
 
+# Held locked (flock) by the process exporting in the folder: the kernel lets it go when the process ends in any
+# way, so a folder whose lock can be taken is a leftover, whatever became of its process id.
+LOCK_NAME = ".in-use"
+# A folder without its lock file is being made (or its maker died in that instant): left alone this long.
+UNLOCKED_GRACE_SECONDS = 60
+
+
 @contextlib.contextmanager
 def folder() -> Iterator[Path]:
     """A new empty folder (readable by this user only), removed with everything in it when the block ends."""
     path = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root()))
+    lock = os.open(path / LOCK_NAME, os.O_CREAT | os.O_RDWR, 0o600)
     try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+        os.close(lock)
 
 
-def _alive(pid: int) -> bool:
+def _left_over(child: Path) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
+        lock = os.open(child / LOCK_NAME, os.O_RDWR)
+    except FileNotFoundError:
+        return time.time() - child.lstat().st_mtime > UNLOCKED_GRACE_SECONDS
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # an export is being made in it
+    finally:
+        os.close(lock)
     return True
 
 
@@ -57,8 +74,7 @@ def clear_leftovers() -> int:
     """Remove the folders of exports whose process is gone; how many."""
     removed, where = 0, root()
     for child in where.iterdir() if where is not None else ():
-        pid = child.name.split("-", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if child.is_dir() and not child.is_symlink() and _left_over(child):
             shutil.rmtree(child, ignore_errors=True)
             removed += 1
     if removed:

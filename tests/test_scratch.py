@@ -64,3 +64,18 @@ def test_a_folder_of_that_name_open_to_others_is_not_used(tmp_path: Path, monkey
     with scratch.folder() as folder:
         assert folder.parent == tmp_path and stat.S_IMODE(folder.stat().st_mode) == 0o700
     assert scratch.clear_leftovers() == 0
+
+
+def test_a_leftover_with_the_new_processs_own_id_goes_too() -> None:
+    """In a container the bot is PID 1 again after a restart: a folder named after the dead process's id, which is
+    now ours, must still go. Only a folder whose lock is held (an export under way) stays."""
+    root = scratch.root()
+    assert root is not None
+    leftover = root / f"{os.getpid()}-left"
+    leftover.mkdir(mode=0o700)
+    (leftover / scratch.LOCK_NAME).touch()
+    (leftover / "export.csv").write_text("personal data")
+    with scratch.folder() as busy:
+        assert scratch.clear_leftovers() >= 1
+        assert busy.exists()
+    assert not leftover.exists()
