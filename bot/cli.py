@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import db, export_cli, maintenance, scratch
 from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
@@ -85,11 +86,32 @@ def warn_about_settings(settings: Settings) -> None:
             "controller; set it to the e-mail address, phone number or postal address of your office's PPID "
             "(RANGKUL_PRIVACY__CONTROLLER_CONTACT)"
         )
+    moved = _database_moved(settings)
+    if moved is not None:
+        logger.warning(moved)
     if settings.privacy.retention_until is None:
         logger.warning(
             "privacy.retention_until is empty: personal data never expires; UU PDP (Pasal 42-44) asks for a stated "
             "retention period: set the date after which figures' data is deleted (RANGKUL_PRIVACY__RETENTION_UNTIL)"
         )
+
+
+def _database_moved(settings: Settings) -> str | None:
+    """Before this release a database.url left unset meant rangkul.db in the working directory; now it is next to
+    the settings file. A bot that would start on a new, empty file while ./rangkul.db exists says so."""
+    prefix = "sqlite+aiosqlite:///"
+    url = settings.database.url
+    if not url.startswith(prefix) or settings.source == "(built-in defaults)":
+        return None
+    used = Path(url[len(prefix) :].partition("?")[0])
+    old = Path.cwd() / "rangkul.db"
+    if used.exists() or not old.exists() or old.resolve() == used.resolve():
+        return None
+    return (
+        f"the database is {used}, which does not exist yet, but {old} does: a database.url left unset now means "
+        f"rangkul.db next to the settings file; to go on with the existing one, set database.url = "
+        f'"{prefix}{old.resolve()}" (or move the file)'
+    )
 
 
 def _db(settings: Settings, action: str) -> int:

@@ -132,6 +132,31 @@ def test_without_a_database_setting_every_folder_finds_the_same_database(tmp_pat
     assert not (tmp_path / "a" / "rangkul.db").exists() and not (tmp_path / "b" / "rangkul.db").exists()
 
 
+def test_a_database_left_in_the_working_directory_is_pointed_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A deployment from before the default moved next to the settings file: ./rangkul.db exists, the new place does
+    not. The start says which file is used and how to keep the old one, rather than quietly begin empty."""
+    from bot.cli import warn_about_settings
+
+    etc, var = tmp_path / "etc", tmp_path / "var"
+    etc.mkdir()
+    var.mkdir()
+    (etc / "settings.toml").write_text('[locale]\ndefault = "id"\n', "utf-8")
+    (var / "rangkul.db").write_bytes(b"")
+    monkeypatch.chdir(var)
+    settings = load_settings(etc / "settings.toml", environ={})
+    with caplog.at_level("WARNING"):
+        warn_about_settings(settings)
+    [moved] = [r.getMessage() for r in caplog.records if "does not exist yet" in r.getMessage()]
+    assert str(etc / "rangkul.db") in moved and f"sqlite+aiosqlite:///{var / 'rangkul.db'}" in moved
+    caplog.clear()
+    (etc / "rangkul.db").write_bytes(b"")  # the new place is in use: nothing to say
+    with caplog.at_level("WARNING"):
+        warn_about_settings(settings)
+    assert not [r for r in caplog.records if "does not exist yet" in r.getMessage()]
+
+
 def test_without_a_templates_setting_the_shipped_templates_are_used(tmp_path: Path) -> None:
     config = tmp_path / "settings.toml"
     config.write_text("[election]\nname = 'Pemilu'\n", "utf-8")
