@@ -47,6 +47,8 @@ class StartupError(Exception):
     """The bot cannot start; the message is one line for the operator."""
 
 
+# How long a stop waits for the role holders' menus to finish the chat in hand.
+ROLE_MENUS_STOP_SECONDS = 10.0
 # Telegram's limit for the text of an answer to a button press (an alert or a toast), in UTF-16 code units.
 CALLBACK_ANSWER_LIMIT = 200
 
@@ -219,7 +221,7 @@ async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
     await set_role_menus(app)
 
 
-async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any], stop: asyncio.Event | None = None) -> None:
     """One menu per role holder's private chat (hundreds of calls where ad hoc bodies hold roles: at start they run
     beside the bot, never before it answers). Each role is read again just before its menu is set, so that a role
     /peran changed meanwhile is not overwritten with the one read at the beginning."""
@@ -230,6 +232,8 @@ async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> 
     chats += [admin_id for admin_id in settings.roles.bootstrap_admins if admin_id not in chats]
     default = settings.locale.default
     for chat_id in chats:
+        if stop is not None and stop.is_set():
+            return  # stopping: the rest get their menu when they next write
         async with db.unit_of_work(app.bot_data.sessions) as session:
             person = await people.by_telegram_id(session=session, telegram_id=chat_id)
             if person is None:
@@ -242,9 +246,11 @@ async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> 
         await menus.set_chat_menu(app.bot, chat_id, role, i18n.chosen_locale(language, default), settings)
 
 
-async def _set_role_menus_in_background(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
+async def _set_role_menus_in_background(
+    app: Application[Any, Any, Any, Any, BotData, Any], stop: asyncio.Event
+) -> None:
     try:
-        await set_role_menus(app)
+        await set_role_menus(app, stop)
     except Exception:  # a menu is a convenience: never a reason to stop the bot
         logger.exception("could not set the role holders' command menus; they get them when they next write")
 
@@ -316,7 +322,7 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
         try:
             await menus.set_default_menus(app.bot, settings.locale.default)
             await app.start()
-            role_menus = asyncio.create_task(_set_role_menus_in_background(app), name="role-menus")
+            role_menus = asyncio.create_task(_set_role_menus_in_background(app, stop), name="role-menus")
             await sender.sender.initialize()
             delivery = asyncio.create_task(sender.run(stop), name="delivery")
             assert app.updater is not None
@@ -343,6 +349,10 @@ async def serve(settings: Settings, token: str, *, webhook: bool = False) -> Non
         finally:
             stop.set()  # also when starting failed: the delivery engine must not wait for a stop that never comes
             if role_menus is not None and not role_menus.done():
+                # It stops after the chat in hand (a cancel in the middle of its database work would leave the
+                # connection to the garbage collector); only a call that hangs is cancelled.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(role_menus), timeout=ROLE_MENUS_STOP_SECONDS)
                 role_menus.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await role_menus
