@@ -399,3 +399,20 @@ async def test_rangkul_audit_streams_a_long_log(session: AsyncSession, tmp_path:
     )
     actors = [json.loads(line)["actor_person_id"] for line in out.read_text(encoding="utf-8").splitlines()]
     assert actors == list(range(2499, -1, -1))
+
+
+async def test_an_unknown_filter_word_is_answered_with_the_filters(harness: Harness) -> None:
+    """'/audit xyz' showed every entry, as if the word meant something."""
+    await _seed(harness)
+    [answer] = await harness.send(ADMIN_ID, "/audit xyz")
+    assert "filter jejak audit xyz tidak kami kenali" in answer.shown, answer.shown
+    filters = "Semua, Peran, Siaran, Ekspor, Jawaban, Data tokoh, Masa simpan, Undangan"  # the buttons' names
+    assert f"Filter yang tersedia: {filters}." in answer.shown and "/audit Siaran" in answer.shown
+    assert answer.buttons() == [] and "catatan (halaman" not in answer.shown
+    # A filter's name (any case, its English name or key too) opens that filter.
+    for typed in ("Siaran", "siaran", "broadcasts", "bc"):
+        [page] = await harness.send(ADMIN_ID, f"/audit {typed}")
+        assert page.shown.startswith("Jejak audit — Siaran: 14 catatan (halaman 1 dari 2)"), typed
+        assert "• Siaran" in [b["text"] for b in page.buttons()]
+    [page] = await harness.send(ADMIN_ID, "/audit data  TOKOH")
+    assert page.shown.startswith("Jejak audit — Data tokoh:")

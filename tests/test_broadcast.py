@@ -9,9 +9,10 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from bot import i18n, notice
-from bot.config import Settings
+from bot import catalog, i18n, notice
+from bot.config import Settings, bundled_templates_dir
 from bot.delivery import DeliveryEngine
+from bot.services import broadcasts as broadcast_service
 from bot.services import roles
 from bot.services.quiet import release_at
 from models import (
@@ -533,3 +534,88 @@ async def test_a_photo_in_the_composer_points_back_to_the_question(harness: Harn
     async with harness.app.bot_data.sessions() as session:
         [state] = (await session.exec(select(ConversationState))).all()
     assert list(state.data["values"].values()) == ["Aula Kantor Kelurahan Mawar"]
+
+
+async def _to_the_since_question(harness: Harness, user_id: int) -> None:
+    """/siaran up to "registered since": the invitation, to all the caller's regions, everyone in them."""
+    await harness.send(user_id, "/siaran")
+    await tap(harness, user_id, "Undangan sosialisasi")
+    await harness.send(user_id, "Aula Kantor Kelurahan Mawar")
+    await harness.send(user_id, "Senin, 21 Januari 2030")
+    await harness.send(user_id, "09.00 WITA")
+    await tap(harness, user_id, "Seluruh wilayah saya")
+    await tap(harness, user_id, "Lanjut ›")
+    await tap(harness, user_id, "Lanjut ›")
+
+
+async def test_a_registered_since_date_still_to_come_is_refused(harness: Harness) -> None:
+    """01-01-2030 was taken, and left the broadcast with nobody to receive it."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    await make_figures(harness, 2400, 2)
+    await _to_the_since_question(harness, ORGANIZER)
+    today = utcnow().astimezone(harness.app.bot_data.settings.tz).date()
+    example = f"{today.replace(day=1):%d-%m-%Y}"  # this month's first day: never a day still to come
+    assert f"misalnya {example}" in harness.last(ORGANIZER).shown
+    for later in (today + dt.timedelta(days=1), today + dt.timedelta(days=400)):
+        [refused] = await harness.send(ORGANIZER, f"{later:%d-%m-%Y}")
+        assert "Tanggal itu belum tiba" in refused.shown, refused.shown
+        assert "tanggal hari ini atau tanggal sebelumnya" in refused.shown and f"misalnya {example}" in refused.shown
+        assert "pilih Semua" in refused.shown
+    async with harness.app.bot_data.sessions() as session:
+        [state] = (await session.exec(select(ConversationState))).all()
+    assert state.step == "since" and state.data["segment"].get("registered_since") is None
+    await harness.send(ORGANIZER, example)  # the example itself is taken
+    assert "Jumlah penerima: 2" in harness.last(ORGANIZER).shown
+
+
+async def test_a_schedule_after_the_event_day_is_refused(harness: Harness) -> None:
+    """An invitation to an event on 4 January 2027 could be scheduled for 12 February 2029, after the event."""
+    await make_organizer(harness, ORGANIZER, "63")
+    await make_figures(harness, 2500, 2)
+    await compose_invitation(harness, ORGANIZER, "Kalimantan Selatan")  # the event: Senin, 21 Januari 2030
+    await tap(harness, ORGANIZER, "🕒 Jadwalkan")
+    for after in ("12-02-2031 09.00", "22-01-2030 00.00"):  # long after, and the first minute after its day
+        [refused] = await harness.send(ORGANIZER, after)
+        assert "kegiatannya berlangsung pada Senin, 21 Januari 2030 (Tanggal kegiatan)" in refused.shown, refused.shown
+        assert "tanggal dan jam yang lebih awal" in refused.shown and "/siaran" in refused.shown
+    assert await _broadcasts(harness) == []
+    [confirmation] = await harness.send(ORGANIZER, "21-01-2030 23.59")  # the event's day is still fine
+    assert "Terjadwal: siaran #1 kepada 2 penerima pada Senin, 21 Januari 2030 pukul 23.59 WITA" in confirmation.shown
+    # A template without a date value has no event day to keep to.
+    assert broadcast_service.event_date(_info("ayo_ke_tps"), {}) is None
+
+
+def _info(name: str) -> catalog.TemplateInfo:
+    info = catalog.get_template_info(bundled_templates_dir(), name)
+    assert info is not None
+    return info
+
+
+async def _region_question(harness: Harness, user_id: int) -> str:
+    await harness.send(user_id, "/siaran")
+    await tap(harness, user_id, "Undangan sosialisasi")
+    await harness.send(user_id, "Aula Kantor Kelurahan Mawar")
+    await harness.send(user_id, "Senin, 21 Januari 2030")
+    [question] = await harness.send(user_id, "09.00 WITA")
+    return question.shown
+
+
+async def test_the_region_question_gives_examples_the_caller_may_choose(harness: Harness) -> None:
+    """An organizer of Kota Banjarmasin was told to type "Kalimantan Selatan", which was then refused."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    question = await _region_question(harness, ORGANIZER)
+    assert "misalnya Kota Banjarmasin atau Banjarmasin Selatan) atau kode Kemendagri-nya (misalnya 63.71.01)" in (
+        question
+    ), question
+    assert "misalnya Kalimantan Selatan" not in question
+    [chosen] = await harness.send(ORGANIZER, "Banjarmasin Selatan")  # what the example says is accepted
+    assert "Dipilih (1):" in chosen.shown and "di luar wilayah" not in chosen.shown
+    # An organizer of one desa: its own name and code (nothing lies below it).
+    await make_organizer(harness, OTHER_ORGANIZER, "63.71.05.1003")
+    question = await _region_question(harness, OTHER_ORGANIZER)
+    assert "misalnya Mawar) atau kode Kemendagri-nya (misalnya 63.71.05.1003)" in question, question
+    # Admins keep the examples they had.
+    question = await _region_question(harness, ADMIN_ID)
+    assert "misalnya Kalimantan Selatan atau Kota Banjarmasin) atau kode Kemendagri-nya (misalnya 63.71.05)" in (
+        question
+    )

@@ -253,3 +253,18 @@ def test_int_arg_gives_only_ids_a_database_column_can_hold() -> None:
     assert pressed.int_arg(3) == 2**31 - 1 and pressed.int_arg(4) is None
     assert pressed.int_arg(5) is None
     assert pressed.int_arg(6) is None and pressed.int_arg(7) is None
+
+
+async def test_a_press_without_data_is_an_unknown_button_for_everyone(harness: Harness) -> None:
+    """python-telegram-bot hands a press with empty data to any handler with a pattern: it reached /peran's
+    confirmation, which told organizers and figures that only admins may do this."""
+    [figure] = await make_figures(harness, 960, 1)
+    await make_organizer(harness, ORGANIZER, "63.71")
+    for user_id in (figure, ORGANIZER, ADMIN_ID):
+        [menu] = await harness.send(user_id, "/bantuan")
+        for data in ("", "zz"):
+            answers, messages = len(harness.fake.callback_answers), len(harness.fake.chat(user_id).messages)
+            await harness.press_data(user_id, menu, data)
+            [answer] = harness.fake.callback_answers[answers:]
+            assert answer["text"].startswith("Tombol ini sudah tidak berlaku. Ketik /bantuan"), (user_id, data, answer)
+            assert "admin" not in answer["text"] and len(harness.fake.chat(user_id).messages) == messages

@@ -666,3 +666,21 @@ async def test_a_double_tap_on_save_never_says_there_is_no_registration(harness:
     later = [m.shown for m in harness.fake.chat(162).messages[before:]]
     assert all("Tidak ada pendaftaran" not in text and "/daftar" not in text for text in later)
     assert len(await _figures(harness)) == 1
+
+
+async def test_a_name_that_is_not_accepted_asks_for_the_name_again(harness: Harness) -> None:
+    """ "Nama hanya boleh berisi huruf…" and the other name problems said what was wrong, not what to do next."""
+    harness.fake.user(140, "Budi")
+    await harness.send(140, "/daftar")
+    await tap(harness, 140, "Setuju")
+    for text in ("B", "x" * 101, "Budi https://spam.example", "Budi 123"):
+        [problem] = await harness.send(140, text)
+        assert problem.shown.endswith("Silakan ketik nama lengkap Anda lagi."), problem.shown
+    [problem] = await harness.send(140, "Budi @budi")
+    assert problem.shown == "Nama tidak boleh berisi tautan atau @username. Silakan ketik nama lengkap Anda lagi."
+    # The parent's or guardian's name likewise, in their words.
+    await harness.send(140, "Putri Ayu")
+    await tap(harness, 140, "Tokoh pemuda")
+    await tap(harness, 140, "Di bawah 18 tahun")
+    [problem] = await harness.send(140, "Aminah 123")
+    assert problem.shown.endswith("Silakan ketik lagi nama lengkap orang tua atau wali Anda."), problem.shown

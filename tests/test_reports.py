@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from sqlmodel import select
 
 from bot import charts, i18n, notice, regions
 from bot.services import reports
@@ -339,3 +340,32 @@ def test_a_mixed_scope_names_each_region_with_its_kabupaten() -> None:
     assert scope_name(Scope(codes=("63.71", "63.03.01"), level=3), _, "id") == (
         "Kota Banjarmasin; Aluh Aluh, Kabupaten Banjar"
     )
+
+
+async def test_commitments_by_region_have_a_heading_of_their_own(harness: Harness) -> None:
+    """Under "Orang yang akan diajak para tokoh: 12", the line "Kota Banjarmasin: 3" read as 3 people invited."""
+    await make_figures(harness, 900, 3, "63.71.05.1003")
+    async with harness.app.bot_data.sessions() as session:
+        figures = [figure.id for figure in (await session.exec(select(Figure))).all()]
+        broadcast = Broadcast(template="ayo_ke_tps", template_version="1", status="done", recipient_count=3)
+        session.add(broadcast)
+        await session.flush()
+        assert broadcast.id is not None
+        for figure_id, kind, count in zip(
+            figures, (CommitmentKind.INVITE, CommitmentKind.VOTE, CommitmentKind.VOTE), (12, None, None), strict=True
+        ):
+            session.add(
+                Delivery(broadcast_id=broadcast.id, figure_id=figure_id, status=DeliveryStatus.SENT, attempts=1)
+            )
+            session.add(
+                Commitment(
+                    figure_id=figure_id, broadcast_id=broadcast.id, kind=kind, template_version="1", invite_count=count
+                )
+            )
+        await session.commit()
+    [text, _chart] = await harness.send(ADMIN_ID, "/laporan")
+    lines = text.shown.splitlines()
+    invited = lines.index("Orang yang akan diajak para tokoh: 12")
+    assert lines[invited + 1 : invited + 3] == ["", "Komitmen per wilayah"], lines
+    assert lines[invited + 3].startswith("• Kota Banjarmasin: 3 (")  # the region's commitments, under their heading
+    assert lines[invited + 4 : invited + 6] == ["", "Balasan dari tokoh: 0"]

@@ -185,3 +185,17 @@ async def test_authority_scopes(harness: Harness) -> None:
         assert not authority.covers("63.72") and not authority.covers("63")
         boot = await roles.authority_of(session=session, person=actor, bootstrap_admins=[ADMIN_ID])
         assert boot.role is Role.ADMIN and boot.bootstrap and boot.covers("91")
+
+
+async def test_an_unrecognised_person_is_named_as_what_is_wrong(harness: Harness) -> None:
+    """'/peran beri <b>x</b> penyelenggara 63.71' answered "Sebutkan perannya", though the role was there."""
+    for command, who in (("/peran beri <b>x</b> penyelenggara 63.71", "<b>x</b>"), ("/peran cabut budi admin", "budi")):
+        [answer] = await harness.send(ADMIN_ID, command)
+        assert f"kami tidak mengenali {who} sebagai pengguna" in answer.shown, answer.shown
+        assert "ID pengguna Telegram" in answer.shown and "@username" in answer.shown
+        assert "balasan atas pesan yang diteruskan" in answer.shown
+        assert "Sebutkan perannya" not in answer.shown
+    assert await _role_rows(harness) == []
+    # Without any role word the role is what is missing, as before.
+    [answer] = await harness.send(ADMIN_ID, "/peran beri budi")
+    assert "Sebutkan perannya" in answer.shown

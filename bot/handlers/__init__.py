@@ -71,7 +71,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(command("ekspor").names, exports.export_command, filters=NEW))
     app.add_handler(CommandHandler(command("bahasa").names, language.language_command, filters=NEW))
     app.add_handler(CommandHandler(command("komitmen").names, commitments.my_commitments_command, filters=NEW))
-    # Buttons, each feature's by its codec (bot/callbacks.py).
+    # Buttons, each feature's by its codec (bot/callbacks.py). A press without data first: python-telegram-bot
+    # hands one to any handler with a pattern, so it would reach the first feature's (a role refusal for most).
+    app.add_handler(CallbackQueryHandler(common.unknown_button, pattern=r"^$"))
     app.add_handler(CallbackQueryHandler(roles.role_button, pattern=roles_views.CONFIRM.pattern))
     app.add_handler(CallbackQueryHandler(registration.on_button, pattern=registration.REGISTRATION.pattern))
     app.add_handler(CallbackQueryHandler(profile.profile_button, pattern=registration.PROFILE.pattern))

@@ -25,10 +25,18 @@ async def _page(context: Context, group: str, number: int) -> tuple[str, InlineK
 
 @guarded(Role.ADMIN)
 async def audit_command(update: Update, context: Context) -> None:
-    """/audit: the latest entries of every kind."""
+    """/audit: the latest entries of every kind; /audit <filter> (a filter button's name): of that kind."""
     message = update.effective_message
     assert message is not None
-    text, markup = await _page(context, audit_trail.ALL, 0)
+    group = audit_trail.ALL
+    if context.args:
+        typed = " ".join(context.args)
+        named = views.typed_group(typed, context._)
+        if named is None:
+            await message.reply_text(views.unknown_filter(typed, context._))
+            return
+        group = named
+    text, markup = await _page(context, group, 0)
     await message.reply_text(text, reply_markup=markup)
 
 

@@ -124,7 +124,7 @@ async def _question(state: ConversationState, context: Context) -> tuple[str, In
     if step in ("category", "age"):
         return views.choice_question(state, _)
     if step == "since":
-        return views.since_question(state, _)
+        return views.since_question(state, _today(context), _)
     if step == "schedule":
         return views.schedule_question(state, organizer_tz(context), _)
     _rendered, text, markup = await _preview(state, context, info)
@@ -193,6 +193,11 @@ def _check_not_past(value: object, tz: ZoneInfo, _: i18n.Gettext) -> None:
         raise ValueError(views.time_passed(_))
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and value < now.astimezone(tz).date():
         raise ValueError(views.date_passed(_))
+
+
+def _today(context: Context) -> dt.date:
+    """Today in the office's zone, the zone "registered since" is read in (bot/services/broadcasts.py)."""
+    return utcnow().astimezone(context.settings.tz).date()
 
 
 def _move(state: ConversationState, step: str) -> None:
@@ -327,6 +332,9 @@ async def on_text(update: Update, context: Context) -> bool:
             spec = catalog.ValueSpec(key="since", label="", type="date", example="01-01-2029")
             since = catalog.parse_value(spec, text, context.settings.tz, gettext=_, locale=context.locale)
             assert isinstance(since, dt.date)
+            if since > _today(context):
+                # Nobody has registered since a day still to come: the broadcast would reach no one.
+                raise ValueError(views.since_in_future(_today(context), _))
             state.data["segment"]["registered_since"] = since.isoformat()
             _move(state, "preview")
         elif state.step == "schedule":
@@ -370,6 +378,7 @@ async def _create(
             raw_values=state.data.get("values", {}),
             segment=_segment(state),
             scheduled_at=scheduled_at,
+            tz=organizer_tz(context),
         )
     except BroadcastError as exc:
         await context.session.rollback()

@@ -63,6 +63,9 @@ def parse_role_args(args: list[str], _: i18n.Gettext, locale: str = i18n.DEFAULT
         if not re.fullmatch(r"@[A-Za-z0-9_]{4,32}", username):
             raise RoleSyntaxError(views.not_a_username(username, _))
     if not words or words[0].lower() not in ROLE_WORDS:
+        if telegram_id is None and username is None and any(word.lower() in ROLE_WORDS for word in words[1:]):
+            # "/peran beri <b>x</b> penyelenggara 63.71": the role is there; it is the person who is unclear.
+            raise RoleSyntaxError(views.unknown_who(words[0], _))
         raise RoleSyntaxError(views.which_role(_))
     role = ROLE_WORDS[words.pop(0).lower()]
     if role is Role.ADMIN and words:

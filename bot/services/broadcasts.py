@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -139,6 +140,19 @@ def parse_values(info: catalog.TemplateInfo, raw: dict[str, str], settings: Sett
     return {spec.key: catalog.parse_value(spec, raw[spec.key], settings.tz) for spec in info.values}
 
 
+def event_date(info: catalog.TemplateInfo, values: dict[str, Any]) -> tuple[catalog.ValueSpec, dt.date] | None:
+    """The event's date among a template's parsed VALUES, with the value that gives it: the latest of its
+    date-typed values (None when it declares none). A broadcast about the event is not sent after that day."""
+    dates = [
+        (spec, value)
+        for spec in info.values
+        if spec.type == "date"
+        and isinstance(value := values.get(spec.key), dt.date)
+        and not isinstance(value, dt.datetime)
+    ]
+    return max(dates, key=lambda item: item[1]) if dates else None
+
+
 def render_message(
     renderer: Renderer,
     settings: Settings,
@@ -170,12 +184,16 @@ async def create(
     raw_values: dict[str, str],
     segment: Segment,
     scheduled_at: dt.datetime | None = None,
+    tz: ZoneInfo | None = None,
 ) -> Broadcast:
-    """Write the broadcast and one delivery row per recipient, in one transaction, before anything is sent."""
+    """Write the broadcast and one delivery row per recipient, in one transaction, before anything is sent.
+
+    TZ is the organizer's zone (default: the office's): a scheduled time may not fall after the end of the day of
+    the event the template's values name (event_date), in that zone."""
     if not authority.at_least(Role.ORGANIZER):
         raise BroadcastError("not_organizer")
     check_segment(segment, authority)
-    parse_values(info, raw_values, settings)
+    values = parse_values(info, raw_values, settings)
     now = utcnow()
     # Nothing goes out now inside a quiet period; a time inside one may be scheduled: the engine holds it back
     # until the period's release (the organizer is told when).
@@ -184,6 +202,11 @@ async def create(
         raise BroadcastError("quiet", hold=blocked)
     if scheduled_at is not None and scheduled_at <= now:
         raise BroadcastError("schedule_past")
+    if scheduled_at is not None and (event := event_date(info, values)) is not None:
+        spec, day = event
+        day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz or settings.tz)
+        if scheduled_at >= day_end:
+            raise BroadcastError("after_event", date=day, label=spec.label)
     # The creator's scope when composing: the engine pauses the broadcast if the creator loses any of it.
     scope = ["*"] if authority.role is Role.ADMIN else list(authority.scopes)
     broadcast = Broadcast(

@@ -15,6 +15,7 @@ from bot.callbacks import Codec
 from bot.commands import N_
 from bot.labels import age_label, category_label
 from bot.services.audit_trail import ALL, Actor, Entry, Page
+from bot.views.limits import echo
 from models import DeliveryStatus, Role
 
 AUDIT = Codec("au")
@@ -299,3 +300,22 @@ def keyboard(page: Page, _: i18n.Gettext) -> InlineKeyboardMarkup:
 
 def stale_button(_: i18n.Gettext) -> str:
     return _("This button is no longer valid. Type /audit to see the latest entries.")
+
+
+def typed_group(text: str, _: i18n.Gettext) -> str | None:
+    """The filter TEXT after /audit names (a filter button's label, in the reader's language or in English, or
+    its key: "Siaran", "broadcasts", "bc"), or None."""
+    wanted = " ".join(text.split()).casefold()
+    for key, label in GROUP_LABELS.items():
+        if wanted in (key.casefold(), label.casefold(), _(label).casefold()):
+            return key
+    return None
+
+
+def unknown_filter(text: str, _: i18n.Gettext) -> str:
+    """/audit followed by a word that names no filter: the filters the buttons offer, and how to use one."""
+    filters = ", ".join(f"<b>{html.escape(_(label))}</b>" for label in GROUP_LABELS.values())
+    return _(
+        "There is no audit log filter called {word}. The filters are: {filters}. Type /audit and tap one of the "
+        "buttons, or type its name after the command, for example <code>/audit {example}</code>."
+    ).format(word=f"<code>{echo(text)}</code>", filters=filters, example=html.escape(_(GROUP_LABELS["bc"])))

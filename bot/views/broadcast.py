@@ -137,9 +137,16 @@ def choice_question(state: ConversationState, _: i18n.Gettext) -> Question:
     return text, InlineKeyboardMarkup([*rows, _cancel_row(state, _)])
 
 
-def since_question(state: ConversationState, _: i18n.Gettext) -> Question:
-    """Step 6: only figures registered since a date, or all."""
-    text = _("Only figures registered since a date? Type the date (for example 01-01-2029), or choose All.")
+def since_example(today: dt.date) -> str:
+    """A "registered since" date to give as an example: the first of this month, never a day still to come."""
+    return f"{today.replace(day=1):%d-%m-%Y}"
+
+
+def since_question(state: ConversationState, today: dt.date, _: i18n.Gettext) -> Question:
+    """Step 6: only figures registered since a date (TODAY or earlier), or all."""
+    text = _("Only figures registered since a date? Type the date (for example {example}), or choose All.").format(
+        example=since_example(today)
+    )
     return text, InlineKeyboardMarkup(
         [[button(state, _("All, whenever they registered"), "since")], _cancel_row(state, _)]
     )
@@ -206,6 +213,14 @@ def date_passed(_: i18n.Gettext) -> str:
     return _("That date has already passed. Please give a date from today on.")
 
 
+def since_in_future(today: dt.date, _: i18n.Gettext) -> str:
+    """A "registered since" date after TODAY: nobody has registered since then, so nobody would receive it."""
+    return _(
+        "That date has not come yet, so no figure has registered since then. Please type today's date or an "
+        "earlier one (for example {example}), or choose All."
+    ).format(example=since_example(today))
+
+
 def template_gone(_: i18n.Gettext) -> str:
     return _(TEMPLATE_GONE)
 
@@ -252,6 +267,11 @@ def refusal(error: BroadcastError, settings: Settings, locale: str, _: i18n.Gett
             end=i18n.format_datetime(hold.period.end, settings.tz, locale),
             release=i18n.format_datetime(hold.release, settings.tz, locale),
         )
+    if error.code == "after_event":
+        return _(
+            "Sorry, the event is on {date} ({label}), so a broadcast sent at that time would arrive after it. "
+            "Please type an earlier date and time, or type /siaran to compose it again with the correct date."
+        ).format(date=i18n.format_date(error.details["date"], locale), label=html.escape(error.details["label"]))
     texts = {
         "no_recipients": _(
             "No registered figure who receives messages matches this choice. Type /siaran to choose other recipients."

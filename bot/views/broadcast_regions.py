@@ -49,18 +49,46 @@ def preview_line(codes: list[str], authority: Authority, _: i18n.Gettext) -> str
 # ----------------------------------------------------------------------------------------- the question
 
 
+# The examples an admin is given (any region will do): two names and a code.
+ADMIN_EXAMPLES = ("Kalimantan Selatan", "Kota Banjarmasin", "63.71.05")
+
+
+def examples(authority: Authority) -> tuple[str, str | None, str]:
+    """Two region names and a code to give as examples, all of them regions the caller may choose: an
+    organizer's first region and the first region inside it (none below a desa/kelurahan), its code."""
+    if authority.role is Role.ADMIN or not authority.scopes:
+        return ADMIN_EXAMPLES
+    scope = regions.get(authority.scopes[0])
+    if scope is None:
+        return authority.scopes[0], None, authority.scopes[0]
+    inside = regions.children(scope.code)[:1]
+    if not inside:
+        return scope.name, None, scope.code
+    return scope.name, inside[0].name, inside[0].code
+
+
+def how_to_type(authority: Authority, _: i18n.Gettext) -> str:
+    """How to name the recipients' regions, with examples from within what AUTHORITY may choose."""
+    first, second, code = examples(authority)
+    first, code = html.escape(first), html.escape(code)
+    if second is None:
+        return _(
+            "Type the name of a region (for example <i>{name}</i>) or its Kemendagri code (for example "
+            "<code>{code}</code>), or open a region below. Several regions can be combined: separate them with "
+            "commas, or add them one after another."
+        ).format(name=first, code=code)
+    return _(
+        "Type the name of a region (for example <i>{first}</i> or <i>{second}</i>) or its Kemendagri code (for "
+        "example <code>{code}</code>), or open a region below, down to desa/kelurahan. Several regions can be "
+        "combined: separate them with commas, or add them one after another."
+    ).format(first=first, second=html.escape(second), code=code)
+
+
 def question(
     picker: Picker, authority: Authority, locale: str, _: i18n.Gettext, make: Make
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The region question as the draft stands: where the drill-down is, what is chosen, the buttons."""
-    lines = [
-        _("<b>Who should receive it?</b>"),
-        _(
-            "Type the name of a region (for example <i>Kalimantan Selatan</i> or <i>Kota Banjarmasin</i>) or its "
-            "Kemendagri code (for example <code>63.71.05</code>), or open a region below, down to desa/kelurahan. "
-            "Several regions can be combined: separate them with commas, or add them one after another."
-        ),
-    ]
+    lines = [_("<b>Who should receive it?</b>"), how_to_type(authority, _)]
     if authority.role is not Role.ADMIN:
         lines.append(_("You may choose within: {regions}.").format(regions=scope_names(authority, _)))
     if picker.picked:

@@ -79,15 +79,17 @@ def problem_text(problem: Problem, _: i18n.Gettext, state: ConversationState | N
         ).format(where=where)
     texts = {
         Problem.NAME_EMPTY: _("Please write the full name."),
-        Problem.NAME_LENGTH: _("A name must have 2 to 100 characters."),
+        Problem.NAME_LENGTH: _("A name must have 2 to 100 characters.") + " " + _type_again(state, _),
         Problem.NAME_COMMAND: _(
             "That looks like a command, not a name. Please write the full name, or /batal to stop."
         ),
-        Problem.NAME_LINK: _("A name cannot contain links or @usernames. Please write the name only."),
+        Problem.NAME_LINK: _("A name cannot contain links or @usernames.") + " " + _type_again(state, _),
         Problem.NAME_CHARACTERS: _(
             "A name may only contain letters, spaces and punctuation such as full stops, commas, apostrophes "
             "and hyphens."
-        ),
+        )
+        + " "
+        + _type_again(state, _),
         Problem.INVISIBLE: _(
             "Sorry, we cannot read that: it shows as blank, or its letters carry stacked marks. Please write it "
             "in ordinary letters, for a name as on your KTP."
@@ -111,6 +113,13 @@ def problem_text(problem: Problem, _: i18n.Gettext, state: ConversationState | N
         ),
     }
     return texts[problem]
+
+
+def _type_again(state: ConversationState | None, _: i18n.Gettext) -> str:
+    """The next step after a name that was not accepted (the name's question is not asked again)."""
+    if state is not None and state.step == Step.GUARDIAN_NAME:
+        return _("Please type the full name of your parent or guardian again.")
+    return _("Please type your full name again.")
 
 
 # ----------------------------------------------------------------------------------------- answers and questions

@@ -131,11 +131,16 @@ def _compose(report: Report, templates_dir: Path, tz: dt.tzinfo, locale: str, ro
             rest = sum(count for _code, count in items[rows:])
             lines.append(_("• {count} other regions: {figures}").format(count=n(len(items) - rows), figures=n(rest)))
     lines += ["", _("<b>Active commitments: {count}</b>").format(count=n(report.commitments))]
+    by_region_shown = False
     if report.commitments:
         lines += [f"• {kind_label(kind, _)}: {n(count)}" for kind, count in report.commitments_by_kind.items()]
         lines.append(_("People figures promised to invite: {count}").format(count=n(report.invited_people)))
         by_region = sorted(report.commitments_by_region.items(), key=lambda item: (-sum(item[1].values()), item[0]))
         shown = max(3, rows // 2)
+        by_region_shown = bool(by_region)
+        if by_region_shown:
+            # A heading of their own: under the line above, "Kota Banjarmasin: 39" read as 39 people invited.
+            lines += ["", "<b>" + _("Commitments by region") + "</b>"]
         for code, kinds in by_region[:shown]:
             name = html.escape(_area_name(code, _))
             lines.append(f"• {name}: {n(sum(kinds.values()))} ({_kinds(kinds, _, locale)})")
@@ -146,6 +151,8 @@ def _compose(report: Report, templates_dir: Path, tz: dt.tzinfo, locale: str, ro
                     count=n(len(by_region) - shown), commitments=n(rest)
                 )
             )
+    if by_region_shown:
+        lines.append("")  # the replies are no region's commitments
     lines.append(_("Replies from figures: {count}").format(count=n(report.replies)))
     if report.broadcasts:
         lines += ["", _("<b>Recent broadcasts</b> (in your region)")]

@@ -77,6 +77,15 @@ def not_a_username(username: str, _: i18n.Gettext) -> str:
     ).format(username=echo(username))
 
 
+def unknown_who(who: str, _: i18n.Gettext) -> str:
+    """WHO, typed where the person goes, names nobody: it is neither a user ID nor a @username."""
+    return _(
+        "We do not recognise {who} as a person. Name them by their Telegram user ID (for example "
+        "<code>123456789</code>) or by their @username (for example <code>@budi_santoso</code>), or leave it out "
+        "and send the command as a reply to a message forwarded from them."
+    ).format(who=f"<code>{echo(who, 20)}</code>")
+
+
 def which_role(_: i18n.Gettext) -> str:
     return _("Say which role: <code>penyelenggara</code> or <code>admin</code>.") + "\n\n" + usage(_)
 
