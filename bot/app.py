@@ -88,7 +88,7 @@ class UnitOfWorkBot(ExtBot[Any]):
         if text is not None and len(text.encode("utf-16-le")) // 2 > CALLBACK_ANSWER_LIMIT and chat_id is not None:
             kwargs.pop("show_alert", None)
             answered = await super().answer_callback_query(callback_query_id, None, *args, **kwargs)
-            await self.send_message(chat_id, text)
+            await self.send_message(chat_id, text, parse_mode=None)  # an alert is plain text, never HTML
             return answered
         return await super().answer_callback_query(callback_query_id, text, *args, **kwargs)
 

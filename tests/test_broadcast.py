@@ -619,3 +619,22 @@ async def test_the_region_question_gives_examples_the_caller_may_choose(harness:
     assert "misalnya Kalimantan Selatan atau Kota Banjarmasin) atau kode Kemendagri-nya (misalnya 63.71.05)" in (
         question
     )
+
+
+async def test_a_sticker_after_the_role_went_does_not_bring_the_composer_back(harness: Harness) -> None:
+    """An organizer whose role was revoked during /siaran: typed text was refused and the composer closed, but a
+    sticker asked the composer's question again."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    await make_figures(harness, 4000, 1)
+    await harness.send(ORGANIZER, "/siaran")
+    async with harness.app.bot_data.sessions() as session:
+        person = (await session.exec(select(Person).where(Person.telegram_id == ORGANIZER))).one()
+        await roles.revoke(session=session, actor=person, subject=person, role=Role.ORGANIZER)
+        await session.commit()
+    mine = len(harness.fake.chat(ORGANIZER).messages)
+    await harness.feed(harness.fake.send_sticker(ORGANIZER))
+    sent = [m.shown for m in harness.fake.chat(ORGANIZER).messages[mine:]]
+    assert not [text for text in sent if "Pesan mana yang ingin Anda kirim" in text], sent
+    assert any("hanya penyelenggara pemilu" in text for text in sent), sent
+    async with harness.app.bot_data.sessions() as session:
+        assert not (await session.exec(select(ConversationState))).all()

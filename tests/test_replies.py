@@ -407,3 +407,23 @@ async def test_a_photo_while_writing_an_answer_is_not_sent_and_the_prompt_comes_
     assert "sudah dikirim" in done.shown
     [reply] = await _replies(harness)
     assert reply.answer_text == "Bisa, selama KTP-el Anda masih berlaku."
+
+
+async def test_a_photo_while_answering_a_reply_that_is_gone_ends_the_answer(harness: Harness) -> None:
+    """The reply's sender deleted their data while the organizer wrote: a photo was told "answer the question
+    below", and no question came; the answer stayed open. Now it says the reply is gone and the answer ends."""
+    await make_organizer(harness, ORGANIZER, "63.71")
+    [figure_user] = await make_figures(harness, 4000, 1)
+    await harness.send(figure_user, "Apakah KTP lama masih bisa dipakai?")
+    [listing] = await harness.send(ORGANIZER, "/balasan")
+    await harness.press(ORGANIZER, listing, "✍️ Jawab 1")
+    [question] = await harness.send(figure_user, "/hapusdata")
+    await harness.press(figure_user, question, "Ya, hapus data saya")
+    mine = len(harness.fake.chat(ORGANIZER).messages)
+    await harness.feed(harness.fake.send_photo(ORGANIZER, caption="jadwal pelayanan"))
+    sent = [m.shown for m in harness.fake.chat(ORGANIZER).messages[mine:]]
+    assert len(sent) == 2 and "tidak lagi berada di wilayah Anda" in sent[1], sent
+    async with harness.app.bot_data.sessions() as session:
+        assert not (await session.exec(select(Reply))).all()
+    [after] = await harness.send(ORGANIZER, "Jawaban yang terlambat")
+    assert "kami teruskan" not in after.shown  # no answer open any more, and an organizer's text is no reply

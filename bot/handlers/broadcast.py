@@ -91,7 +91,12 @@ async def broadcast_command(update: Update, context: Context) -> None:
 
 
 async def ask_again(chat_id: int, state: ConversationState, context: Context) -> None:
-    """Ask the composer's current question again (e.g. in the language just chosen with /bahasa)."""
+    """Ask the composer's current question again (e.g. in the language just chosen with /bahasa); someone no longer
+    an organizer is told so and the composer ends, as typed text would."""
+    if not context.authority.at_least(Role.ORGANIZER):
+        await conversations.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
+        await context.bot.send_message(chat_id, views.organizers_only(context._))
+        return
     await _ask(chat_id, state, context)
 
 

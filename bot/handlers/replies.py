@@ -210,5 +210,9 @@ async def ask_again(chat_id: int, context: Context, state: ConversationState) ->
         if isinstance(reply_id, int)
         else None
     )
-    if item is not None:
+    if item is not None and context.authority.at_least(Role.ORGANIZER):
         await context.bot.send_message(chat_id, views.answer_prompt(item, context._))
+        return
+    # The reply went (its sender deleted their data) or the scope did: there is nothing left to answer.
+    await conversations.cancel(session=context.session, person=context.person)  # type: ignore[arg-type]
+    await context.bot.send_message(chat_id, views.answer_unsendable(context._))
