@@ -7,6 +7,7 @@ What a figure commits to is always about taking part: never a vote choice, a par
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.callbacks import Codec
@@ -77,3 +78,48 @@ def parse_kinds(raw: object) -> tuple[tuple[str, ...], list[str]]:
         else:
             kinds.append(item)
     return tuple(kinds), problems
+
+
+# ----------------------------------------------------------------------------------------- a typed count
+
+# Words around a typed count that do not change it: "sekitar 20 orang.", "kurang lebih 15 org", "about 10 people".
+_HEDGES = ("sekitar", "kira-kira", "kira kira", "kurang lebih", "kurleb", "±", "+-", "about", "around", "approximately")
+_UNITS = ("orang", "org", "jiwa", "people", "persons", "person")
+_RANGE = re.compile(r"(\d[\d.,]*)\s*(?:-|–|—|s/d|sampai|hingga|to)\s*(\d[\d.,]*)")
+_NUMBER_ALONE = re.compile(r"[-+]?[\d.,\s]+")
+
+
+def _count_word(text: str) -> str:
+    """TEXT without what may surround a count: case, final punctuation, a hedge before it, a unit after it."""
+    word = text.strip().lower().rstrip(".!?;:,)( ").strip()
+    for hedge in _HEDGES:
+        if word.startswith(hedge + " ") or (hedge in ("±", "+-") and word.startswith(hedge)):
+            word = word.removeprefix(hedge).strip()
+            break
+    for unit in _UNITS:
+        if word.endswith(unit):
+            word = word.removesuffix(unit).strip()
+            break
+    return word
+
+
+def parse_count(text: str) -> int | None:
+    """A typed number of people ("12", "1.000", "1000 orang", "sekitar 20 org."; a range "10-20" counts its least,
+    as the range buttons do), or None when it is not one in range."""
+    word = _count_word(text)
+    spans = _RANGE.fullmatch(word)
+    if spans is not None:
+        word = spans.group(1)
+    digits = word.replace(".", "").replace(",", "").replace(" ", "")
+    if not digits.isdigit() or len(digits) > 6:
+        return None
+    count = int(digits)
+    return count if 1 <= count <= MAX_INVITE else None
+
+
+def is_count_answer(text: str) -> bool:
+    """Whether TEXT answers the count question, in range or not ("12 orang.", "0", "-5", "1.000.000", "10-20"):
+    a number alone, or with the words that may surround one. Words that merely hold a number ("TPS 05 pindah ke
+    mana?", "2 hari lagi kami rapat RT") are a message for the office."""
+    word = _count_word(text)
+    return _NUMBER_ALONE.fullmatch(word) is not None or _RANGE.fullmatch(word) is not None

@@ -196,8 +196,8 @@ async def on_text(update: Update, context: Context) -> bool:
     state = await context.conversation(FLOW)
     if state is None:
         return False
-    count = service.parse_count(message.text)
-    if count is None and service.is_count_answer(message.text):
+    count = commitments.parse_count(message.text)
+    if count is None and commitments.is_count_answer(message.text):
         await message.reply_text(views.bad_count(context.locale))  # a number, but not one we can take
         return True
     if count is None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -291,49 +290,6 @@ async def set_invite_count(*, session: AsyncSession, target: Target, held: Held)
     session.add(_event(commitment.id, "count", target, held))
     await session.flush()
     return True
-
-
-# Words around a typed count that do not change it: "sekitar 20 orang.", "kurang lebih 15 org", "about 10 people".
-_HEDGES = ("sekitar", "kira-kira", "kira kira", "kurang lebih", "kurleb", "±", "+-", "about", "around", "approximately")
-_UNITS = ("orang", "org", "jiwa", "people", "persons", "person")
-_RANGE = re.compile(r"(\d[\d.,]*)\s*(?:-|–|—|s/d|sampai|hingga|to)\s*(\d[\d.,]*)")
-_NUMBER_ALONE = re.compile(r"[-+]?[\d.,\s]+")
-
-
-def _count_word(text: str) -> str:
-    """TEXT without what may surround a count: case, final punctuation, a hedge before it, a unit after it."""
-    word = text.strip().lower().rstrip(".!?;:,)( ").strip()
-    for hedge in _HEDGES:
-        if word.startswith(hedge + " ") or (hedge in ("±", "+-") and word.startswith(hedge)):
-            word = word.removeprefix(hedge).strip()
-            break
-    for unit in _UNITS:
-        if word.endswith(unit):
-            word = word.removesuffix(unit).strip()
-            break
-    return word
-
-
-def parse_count(text: str) -> int | None:
-    """A typed number of people ("12", "1.000", "1000 orang", "sekitar 20 org."; a range "10-20" counts its least,
-    as the range buttons do), or None when it is not one in range."""
-    word = _count_word(text)
-    spans = _RANGE.fullmatch(word)
-    if spans is not None:
-        word = spans.group(1)
-    digits = word.replace(".", "").replace(",", "").replace(" ", "")
-    if not digits.isdigit() or len(digits) > 6:
-        return None
-    count = int(digits)
-    return count if 1 <= count <= commitments.MAX_INVITE else None
-
-
-def is_count_answer(text: str) -> bool:
-    """Whether TEXT answers the count question, in range or not ("12 orang.", "0", "-5", "1.000.000", "10-20"):
-    a number alone, or with the words that may surround one. Words that merely hold a number ("TPS 05 pindah ke
-    mana?", "2 hari lagi kami rapat RT") are a message for the office."""
-    word = _count_word(text)
-    return _NUMBER_ALONE.fullmatch(word) is not None or _RANGE.fullmatch(word) is not None
 
 
 async def listed(*, session: AsyncSession, figure_id: int, limit: int = 30) -> tuple[list[Listed], int]:
