@@ -224,7 +224,8 @@ async def set_menus(app: Application[Any, Any, Any, Any, BotData, Any]) -> None:
 async def set_role_menus(app: Application[Any, Any, Any, Any, BotData, Any], stop: asyncio.Event | None = None) -> None:
     """One menu per role holder's private chat (hundreds of calls where ad hoc bodies hold roles: at start they run
     beside the bot, never before it answers). Each role is read again just before its menu is set, so that a role
-    /peran changed meanwhile is not overwritten with the one read at the beginning."""
+    /peran changed since the start is not overwritten with the one read then (only a change in the very instant of
+    that chat's call could be, and the next /peran or /start of that person sets it right)."""
     settings: Settings = app.bot_data.settings
     async with db.unit_of_work(app.bot_data.sessions) as session:
         holders = await roles.role_holders(session=session)

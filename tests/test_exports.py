@@ -581,7 +581,8 @@ def test_a_csv_moment_is_the_local_time_whatever_the_stored_form(zone: str) -> N
     local = LocalTime(ZoneInfo(zone))
     values: list[object] = [
         "2026-12-01 16:59:59.999999", "2026-12-01 17:00:00", "2029-02-13 23:30:05.000001", "2026-12-31 22:05:00",
-        "2026-12-01 03:04:05+00:00", dt.datetime(2026, 12, 1, 16, 59, tzinfo=UTC), dt.datetime(2026, 12, 1, 16, 59),
+        "2026-12-01 03:04:05+00:00", "2026-12-01 09:30+07:00", "2026-12-01 09:30:00.123+07", "2026-12-01 09:30:00Z",
+        dt.datetime(2026, 12, 1, 16, 59, tzinfo=UTC), dt.datetime(2026, 12, 1, 16, 59),
     ]  # fmt: skip
     for value in values:
         stamp = local(value)

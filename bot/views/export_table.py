@@ -89,6 +89,14 @@ def phone_text(e164: str | None, *, masked: bool) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def _naive_text(value: str) -> bool:
+    """Whether VALUE is SQLite's text of a naive UTC time, "2026-12-01 03:04:05" or with six digits of
+    microseconds, and nothing after it (no offset)."""
+    if len(value) not in (19, 26) or value[10] != " " or value[13] != ":" or value[16] != ":":
+        return False
+    return len(value) == 19 or (value[19] == "." and value[20:].isdigit())
+
+
 class LocalTime:
     """Stored UTC timestamps as naive wall-clock times in one zone (spreadsheets know no zones; the header names
     it). The zone's offset is worked out once per hour of UTC time, not for every value: zones change their
@@ -128,7 +136,7 @@ class LocalTime:
         """VALUE as a CSV shows it, "2026-12-01 14:05" (empty for None). SQLite's text by the hour: the local hour
         of each UTC hour is worked out once and the minutes are copied, every offset in Indonesia being a whole
         number of hours; anything else through the datetime."""
-        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " " and value[13] == ":":
+        if isinstance(value, str) and _naive_text(value):
             local_hour = self._hours.get(value[:13])
             if local_hour is None:
                 naive = dt.datetime.fromisoformat(value[:13] + ":00:00")
