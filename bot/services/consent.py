@@ -14,14 +14,13 @@ import enum
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import i18n, notice
 from bot.config import Settings
-from bot.services import audit
+from bot.services import audit, figures
 from bot.services.registration import figure_of
 from models import AgeBracket, Figure, Person, utcnow
 
@@ -112,22 +111,12 @@ def recipient_of(settings: Settings, figure: Figure, person: Person, *, told_too
 
 
 async def claim(*, session: AsyncSession, recipient: Recipient) -> bool:
-    """Mark RECIPIENT told about its version; False when someone else (another run, an update) already did.
-
-    A compare-and-swap, so the job and the figure's own next message can never both tell them. The caller's
-    unit of work commits it before the message goes out, so a restart never tells them again.
-    """
-    told = col(Figure.notice_told_version)
-    result = await session.exec(
-        sa.update(Figure)
-        .where(
-            col(Figure.id) == recipient.figure_id,
-            col(Figure.deleted_at).is_(None),
-            or_(told.is_(None), told != recipient.version),
-        )
-        .values(notice_told_version=recipient.version)
+    """Mark RECIPIENT told about its version; False when someone else (another run, an update) already did
+    (figures.tell_once: the job and the figure's own next message can never both tell them, and a restart never
+    tells them again)."""
+    return await figures.tell_once(
+        session=session, figure_id=recipient.figure_id, told="notice_told_version", value=recipient.version
     )
-    return isinstance(result, CursorResult) and result.rowcount == 1
 
 
 async def release(*, session: AsyncSession, recipient: Recipient) -> None:

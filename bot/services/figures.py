@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import and_, col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -179,6 +180,24 @@ async def delete_personal_data(*, session: AsyncSession, person: Person, tz: dt.
     )
     await session.flush()
     return figure is not None
+
+
+async def tell_once(*, session: AsyncSession, figure_id: int, told: str, value: object) -> bool:
+    """Mark a figure still holding data as told VALUE (column TOLD: the notice version, the retention date) unless
+    it already holds it; True for the one caller that did. A compare-and-swap, so a paced job and the figure's own
+    next message can never both tell them; the caller's unit of work commits it before the message goes out."""
+    column = col(getattr(Figure, told))
+    claimed = await session.exec(
+        sa.update(Figure)
+        .where(
+            col(Figure.id) == figure_id,
+            col(Figure.deleted_at).is_(None),
+            sa.or_(column.is_(None), column != value),
+        )
+        .values({told: value})
+        .execution_options(synchronize_session=False)
+    )
+    return isinstance(claimed, CursorResult) and claimed.rowcount == 1
 
 
 async def erase_figures(*, session: AsyncSession, figures: Sequence[Figure], tz: dt.tzinfo) -> None:

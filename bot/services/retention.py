@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -313,20 +312,11 @@ async def figures_to_tell(*, session: AsyncSession, settings: Settings, on: dt.d
 
 
 async def claim_notice(*, session: AsyncSession, notified: Notified) -> bool:
-    """Mark the figure told (a compare-and-swap, committed by the caller before sending); False when someone else
-    did first, or they deleted their data meanwhile."""
-    told = col(Figure.retention_told_for)
-    claimed = await session.exec(
-        sa.update(Figure)
-        .where(
-            col(Figure.id) == notified.figure_id,
-            col(Figure.deleted_at).is_(None),
-            or_(told.is_(None), told != notified.until),
-        )
-        .values(retention_told_for=notified.until)
-        .execution_options(synchronize_session=False)
+    """Mark the figure told (committed by the caller before sending); False when someone else did first, or they
+    deleted their data meanwhile."""
+    return await figures.tell_once(
+        session=session, figure_id=notified.figure_id, told="retention_told_for", value=notified.until
     )
-    return isinstance(claimed, CursorResult) and claimed.rowcount == 1
 
 
 async def release_notice(*, session: AsyncSession, notified: Notified) -> None:
