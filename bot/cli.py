@@ -10,7 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import db, export_cli, maintenance, scratch
-from bot.config import CONFIG_ENV, DEFAULT_CONFIG, Settings, SettingsError, load_settings, load_token
+from bot.config import (
+    CONFIG_ENV,
+    DEFAULT_CONFIG,
+    SQLITE_PREFIX,
+    Settings,
+    SettingsError,
+    load_settings,
+    load_token,
+    sqlite_file,
+)
 from bot.logs import configure_logging
 
 logger = logging.getLogger("rangkul")
@@ -99,18 +108,16 @@ def warn_about_settings(settings: Settings) -> None:
 def _database_moved(settings: Settings) -> str | None:
     """Before this release a database.url left unset meant rangkul.db in the working directory; now it is next to
     the settings file. A bot that would start on a new, empty file while ./rangkul.db exists says so."""
-    prefix = "sqlite+aiosqlite:///"
-    url = settings.database.url
-    if not url.startswith(prefix) or settings.source == "(built-in defaults)":
+    used = sqlite_file(settings.database.url)
+    if used is None or settings.source == "(built-in defaults)":
         return None
-    used = Path(url[len(prefix) :].partition("?")[0])
     old = Path.cwd() / "rangkul.db"
     if used.exists() or not old.exists() or old.resolve() == used.resolve():
         return None
     return (
         f"the database is {used}, which does not exist yet, but {old} does: a database.url left unset now means "
         f"rangkul.db next to the settings file; to go on with the existing one, set database.url = "
-        f'"{prefix}{old.resolve()}" (or move the file)'
+        f'"{SQLITE_PREFIX}{old.resolve()}" (or move the file)'
     )
 
 

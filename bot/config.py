@@ -344,15 +344,24 @@ def _resolve_relative_paths(data: dict[str, Any], base: Path) -> None:
             database["url"] = absolute_sqlite_url(url, base)
 
 
+SQLITE_PREFIX = "sqlite+aiosqlite:///"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file a SQLite URL names (None for any other URL, an in-memory or a `file:` URI database)."""
+    if not url.startswith(SQLITE_PREFIX):
+        return None
+    path = url[len(SQLITE_PREFIX) :].partition("?")[0]
+    return None if not path or path == ":memory:" or path.startswith("file:") else Path(path)
+
+
 def absolute_sqlite_url(url: str, base: Path) -> str:
     """URL with a relative SQLite file made relative to BASE; any other URL unchanged."""
-    prefix = "sqlite+aiosqlite:///"
-    if not url.startswith(prefix):
+    path = sqlite_file(url)
+    if path is None or path.is_absolute():
         return url
-    path, _, query = url[len(prefix) :].partition("?")
-    if not path or path == ":memory:" or path.startswith("file:") or Path(path).is_absolute():
-        return url
-    return prefix + str(base / path) + (f"?{query}" if query else "")
+    query = url.partition("?")[2]
+    return SQLITE_PREFIX + str(base / path) + (f"?{query}" if query else "")
 
 
 def _apply_environment(data: dict[str, Any], environ: dict[str, str]) -> list[str]:
