@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -55,7 +56,8 @@ async def seed(url: str, count: int, settings: Settings) -> int:
     engine = db.create_engine(url)
     await db.upgrade(engine)
     now = utcnow()
-    stamps = {"created_at": now, "last_seen_at": now}
+    # Last seen yesterday, as after a real broadcast: every tap writes last_seen_at (people.LAST_SEEN_PRECISION).
+    stamps = {"created_at": now - dt.timedelta(days=30), "last_seen_at": now - dt.timedelta(days=1)}
     ids = range(FIRST_USER, FIRST_USER + count)
     async with engine.begin() as connection:
         await connection.execute(sa.insert(Person), [{"telegram_id": ADMIN, "first_name": "Admin", **stamps}])
@@ -163,8 +165,9 @@ async def tap_all(base: str, bot: subprocess.Popen[bytes], count: int, taps: int
     }
 
 
-async def count_rows(url: str) -> tuple[int, int, int, int]:
-    """Figures with a commitment, commitment rows, commit events, figures with more than one commit event."""
+async def count_rows(url: str) -> tuple[int, int, int, int, int]:
+    """Figures with a commitment, commitment rows, commit events, figures with more than one commit event, and
+    people whose last_seen_at the taps wrote."""
     engine = db.create_engine(url)
     async with engine.connect() as connection:
         figures = await connection.scalar(sa.select(sa.func.count(sa.distinct(col(Commitment.figure_id)))))
@@ -180,8 +183,13 @@ async def count_rows(url: str) -> tuple[int, int, int, int]:
             .subquery()
         )
         doubled = await connection.scalar(sa.select(sa.func.count()).select_from(per_figure))
+        seen = await connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(Person)
+            .where(col(Person.telegram_id) >= FIRST_USER, col(Person.last_seen_at) > utcnow() - dt.timedelta(hours=1))
+        )
     await engine.dispose()
-    return int(figures or 0), int(rows or 0), int(events or 0), int(doubled or 0)
+    return int(figures or 0), int(rows or 0), int(events or 0), int(doubled or 0), int(seen or 0)
 
 
 def main() -> None:
@@ -227,7 +235,7 @@ def main() -> None:
                 stderr=log,
             )
         measured = asyncio.run(tap_all(base, bot, args.figures, taps, args.latency))
-        figures, rows, events, doubled = asyncio.run(count_rows(url))
+        figures, rows, events, doubled, seen = asyncio.run(count_rows(url))
     finally:
         if bot is not None:
             bot.terminate()
@@ -245,7 +253,8 @@ def main() -> None:
     print(f"all buttons edited (✅) after {measured['edited']:.2f} s; messages showing ✅: {measured['ticked']:,}")
     print(
         f"database: {rows:,} commitment rows for {figures:,} figures, {events:,} commit events; "
-        f"lost {args.figures - figures:,}, doubled {doubled + max(rows - figures, 0):,}"
+        f"lost {args.figures - figures:,}, doubled {doubled + max(rows - figures, 0):,}; "
+        f"last_seen_at written for {seen:,} figures"
     )
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
 from bot import catalog, commitments
 from bot.commitments import COMMITMENT
 from bot.context import Context
+from bot.handler_bot import UnitOfWorkBot
 from bot.handlers.access import guarded
 from bot.render import timezone_for_region
 from bot.services import commitments as service
@@ -90,12 +91,13 @@ async def _tap(update: Update, context: Context, target: Target, kind: str) -> N
     if outcome is Tapped.HELD:
         await query.answer(views.held_already(context.locale))
         held = service.Held(commitment.invite_count, commitment.invite_range)
-        markup = views.withdraw_keyboard(target.broadcast_id, kind, _buttons_locale(context, target), held)
-        await _edit_buttons(context, target, markup)
+        offer = views.withdraw_keyboard(target.broadcast_id, kind, _buttons_locale(context, target), held)
+        await _edit_buttons(context, target, offer)
         return
     chosen = views.label(kind, context.locale, service.Held(commitment.invite_count, commitment.invite_range))
+    markup = await _keyboard(context, target)  # read with the write: the tap is one transaction
     await query.answer(views.tapped(chosen, context.locale, first=outcome is Tapped.COMMITTED))
-    await _show(context, target)
+    await _edit_buttons(context, target, markup)
     if outcome is Tapped.COMMITTED and kind == CommitmentKind.INVITE:
         await _ask_count(update, context, target)
 
@@ -105,10 +107,14 @@ async def _held(context: Context, target: Target) -> dict[str, service.Held]:
 
 
 async def _show(context: Context, target: Target) -> None:
+    """Redraw the broadcast message's buttons as they now are."""
+    await _edit_buttons(context, target, await _keyboard(context, target))
+
+
+async def _keyboard(context: Context, target: Target) -> InlineKeyboardMarkup | None:
     """The broadcast message's buttons as they now are, the chosen ones ticked."""
     locale = _buttons_locale(context, target)
-    markup = views.keyboard(target.broadcast_id, target.kinds, locale, await _held(context, target))
-    await _edit_buttons(context, target, markup)
+    return views.keyboard(target.broadcast_id, target.kinds, locale, await _held(context, target))
 
 
 def _buttons_locale(context: Context, target: Target) -> str:
@@ -116,16 +122,14 @@ def _buttons_locale(context: Context, target: Target) -> str:
     return context.bot_data.renderer.message_locale(target.template, context.locale)
 
 
-async def _edit_buttons(context: Context, target: Target, markup: object) -> None:
+async def _edit_buttons(context: Context, target: Target, markup: InlineKeyboardMarkup | None) -> None:
     if target.message_id is None or context.person is None or context.person.telegram_id is None:
         return
     # An unchanged keyboard ("message is not modified"), or a message too old to edit: the record stands.
+    bot = context.bot
+    assert isinstance(bot, UnitOfWorkBot)  # the application's bot (bot/app.py)
     with contextlib.suppress(TelegramError):
-        await context.bot.edit_message_reply_markup(
-            chat_id=context.person.telegram_id,
-            message_id=target.message_id,
-            reply_markup=markup,  # type: ignore[arg-type]
-        )
+        await bot.edit_buttons(context.person.telegram_id, target.message_id, markup)
 
 
 async def _ask_count(update: Update, context: Context, target: Target) -> None:

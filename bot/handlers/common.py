@@ -43,27 +43,37 @@ async def _identify(update: Update, context: Context) -> None:
     if not _in_private_chat(update):
         # A group (or a channel) says nothing about someone's private chat with the bot: a bystander is not
         # recorded, and a figure who blocked the bot is still unreachable. Read only, so roles still apply.
-        context.person = await people.by_telegram_id(session=context.session, telegram_id=user.id)
-        if context.person is not None:
-            context.locale = i18n.chosen_locale(context.person.locale, settings.locale.default)
+        seen = await people.visitor(session=context.session, telegram_id=user.id)
+        if seen is not None:
+            context.person = seen.person
+            context.locale = i18n.chosen_locale(seen.person.locale, settings.locale.default)
             context.authority = await roles.authority_of(
-                session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
+                session=context.session,
+                person=seen.person,
+                bootstrap_admins=settings.roles.bootstrap_admins,
+                has_grants=seen.has_grants,
             )
         return
-    context.person = await people.record_person(
+    visitor = await people.record_visit(
         session=context.session,
         telegram_id=user.id,
         username=user.username,
         first_name=user.first_name,
         language_code=user.language_code,
     )
+    context.person = visitor.person
     context.locale = i18n.chosen_locale(context.person.locale, settings.locale.default)
     context.authority = await roles.authority_of(
-        session=context.session, person=context.person, bootstrap_admins=settings.roles.bootstrap_admins
+        session=context.session,
+        person=context.person,
+        bootstrap_admins=settings.roles.bootstrap_admins,
+        has_grants=visitor.has_grants,
     )
     if update.message is not None or update.callback_query is not None:
         # Writing to the bot in the private chat proves it is no longer blocked.
-        context.figure = await figures.mark_reachable(session=context.session, person=context.person)
+        context.figure = visitor.figure
+        if visitor.figure is not None:
+            await figures.reachable_again(session=context.session, figure=visitor.figure)
 
 
 def _in_private_chat(update: Update) -> bool:

@@ -70,6 +70,37 @@ class Target:
     message_id: int | None
 
 
+# The statements every press runs, built once (a press must not pay for building and keying them again).
+_PRESSED = (
+    sa.select(
+        col(Delivery.status),
+        col(Delivery.message_id),
+        col(Broadcast.template),
+        col(Broadcast.template_version),
+        col(Broadcast.commitments),
+    )
+    .join(Broadcast, col(Broadcast.id) == col(Delivery.broadcast_id))
+    .where(
+        col(Delivery.broadcast_id) == sa.bindparam("broadcast_id"),
+        col(Delivery.figure_id) == sa.bindparam("figure_id"),
+    )
+)
+_HELD = sa.select(col(Commitment.kind), col(Commitment.invite_count), col(Commitment.invite_range)).where(
+    col(Commitment.figure_id) == sa.bindparam("figure_id"),
+    col(Commitment.broadcast_id) == sa.bindparam("broadcast_id"),
+    col(Commitment.withdrawn_at).is_(None),
+)
+COMMITMENT_TABLE: sa.Table = Commitment.__table__  # type: ignore[attr-defined]
+EVENT_TABLE: sa.Table = CommitmentEvent.__table__  # type: ignore[attr-defined]
+_EVENT = sa.insert(EVENT_TABLE)
+# Keyed by "is PostgreSQL": ON CONFLICT DO NOTHING is spelled by each dialect's insert.
+_TAKE = {
+    postgres: insert(COMMITMENT_TABLE)
+    .on_conflict_do_nothing(index_elements=["figure_id", "broadcast_id", "kind"])
+    .returning(col(Commitment.id))
+    for postgres, insert in ((True, postgresql.insert), (False, sqlite.insert))
+}
+
 OFFERED_TTL = 30.0  # seconds a template's offered kinds are remembered (a press must not read and hash files)
 _offered: dict[tuple[Path, str], tuple[float, tuple[str, ...] | None]] = {}
 
@@ -116,49 +147,35 @@ async def check_press(
     broadcast_id = broadcast_arg
     if broadcast_id is None or (kind is not None and kind not in commitments.KINDS):
         return Refusal.MALFORMED
-    delivery = (
-        await session.exec(
-            select(Delivery).where(Delivery.broadcast_id == broadcast_id, Delivery.figure_id == figure.id)
-        )
-    ).first()
-    if delivery is None or delivery.status not in PRESSABLE:
+    connection = await session.connection()
+    row = (await connection.execute(_PRESSED, {"broadcast_id": broadcast_id, "figure_id": figure.id})).first()
+    if row is None:
         return Refusal.NOT_DELIVERED
-    if delivery.message_id is not None and message_id is not None and delivery.message_id != message_id:
+    status, delivered_message_id, template, template_version, recorded_kinds = row
+    if status not in PRESSABLE:
+        return Refusal.NOT_DELIVERED
+    if delivered_message_id is not None and message_id is not None and delivered_message_id != message_id:
         return Refusal.NOT_DELIVERED  # buttons of this broadcast under another message: not what was sent
-    broadcast = await session.get(Broadcast, broadcast_id)
-    kinds: tuple[str, ...] | None = None
-    if broadcast is not None:
-        # What its messages carried when sent; the template's current metadata only for broadcasts composed
-        # before that was recorded.
-        kinds = (
-            tuple(broadcast.commitments)
-            if broadcast.commitments is not None
-            else offered(templates_dir, broadcast.template)
-        )
-    if broadcast is None or kinds is None:
-        return Refusal.NOT_OFFERED
-    if kind is not None and kind not in kinds:
+    # What its messages carried when sent; the template's current metadata only for broadcasts composed before
+    # that was recorded.
+    kinds = tuple(recorded_kinds) if recorded_kinds is not None else offered(templates_dir, template)
+    if kinds is None or (kind is not None and kind not in kinds):
         return Refusal.NOT_OFFERED
     return Target(
         figure_id=figure.id,
         broadcast_id=broadcast_id,
-        template=broadcast.template,
-        template_version=broadcast.template_version,
+        template=template,
+        template_version=template_version,
         kinds=kinds,
-        message_id=delivery.message_id,
+        message_id=delivered_message_id,
     )
 
 
 async def held(*, session: AsyncSession, figure_id: int, broadcast_id: int) -> dict[str, Held]:
     """The figure's commitments for one broadcast that are not withdrawn, by kind."""
-    rows = await session.exec(
-        select(Commitment).where(
-            Commitment.figure_id == figure_id,
-            Commitment.broadcast_id == broadcast_id,
-            col(Commitment.withdrawn_at).is_(None),
-        )
-    )
-    return {row.kind: Held(row.invite_count, row.invite_range) for row in rows}
+    connection = await session.connection()
+    rows = await connection.execute(_HELD, {"figure_id": figure_id, "broadcast_id": broadcast_id})
+    return {kind: Held(count, invite_range) for kind, count, invite_range in rows}
 
 
 async def _current(session: AsyncSession, target: Target, kind: str) -> Commitment | None:
@@ -175,15 +192,20 @@ async def _current(session: AsyncSession, target: Target, kind: str) -> Commitme
     ).first()
 
 
-def _event(commitment_id: int, action: str, target: Target, held: Held | None = None) -> CommitmentEvent:
-    return CommitmentEvent(
-        commitment_id=commitment_id,
-        action=action,
-        invite_count=held.invite_count if held else None,
-        invite_range=held.invite_range if held else None,
-        broadcast_id=target.broadcast_id,
-        template_version=target.template_version,
-    )
+async def _record_event(
+    session: AsyncSession, commitment_id: int, action: str, target: Target, held: Held | None = None
+) -> None:
+    """One row of the append-only history (a plain INSERT: a tap must not pay for an ORM flush)."""
+    values = {
+        "commitment_id": commitment_id,
+        "action": action,
+        "invite_count": held.invite_count if held else None,
+        "invite_range": held.invite_range if held else None,
+        "broadcast_id": target.broadcast_id,
+        "template_version": target.template_version,
+        "occurred_at": utcnow(),
+    }
+    await (await session.connection()).execute(_EVENT, values)
 
 
 class Tapped(enum.StrEnum):
@@ -203,19 +225,12 @@ async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapp
         "template_version": target.template_version,
         "committed_at": now,
     }
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert(Commitment) if dialect == "postgresql" else sqlite.insert(Commitment)
-    result = await session.exec(
-        insert.values(**values)  # type: ignore[call-overload]
-        .on_conflict_do_nothing(index_elements=["figure_id", "broadcast_id", "kind"])
-        .returning(Commitment.id)
-    )
-    inserted = result.first()
+    connection = await session.connection()
+    inserted = (await connection.execute(_TAKE[connection.dialect.name == "postgresql"], values)).scalar()
     if inserted is not None:
-        session.add(_event(int(inserted[0]), "commit", target))
-        await session.flush()
+        await _record_event(session, inserted, "commit", target)
         made = Commitment(
-            id=int(inserted[0]),
+            id=inserted,
             figure_id=target.figure_id,
             broadcast_id=target.broadcast_id,
             kind=kind,
@@ -240,8 +255,7 @@ async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapp
         )
     )
     if taken.rowcount:
-        session.add(_event(commitment.id, "commit", target))
-        await session.flush()
+        await _record_event(session, commitment.id, "commit", target)
         commitment = await _current(session, target, kind)
         assert commitment is not None
         return Tapped.COMMITTED, commitment
@@ -262,8 +276,9 @@ async def withdraw(*, session: AsyncSession, target: Target, kind: str) -> bool:
     )
     if not done.rowcount:
         return False
-    session.add(_event(commitment.id, "withdraw", target, Held(commitment.invite_count, commitment.invite_range)))
-    await session.flush()
+    await _record_event(
+        session, commitment.id, "withdraw", target, Held(commitment.invite_count, commitment.invite_range)
+    )
     return True
 
 
@@ -287,8 +302,7 @@ async def set_invite_count(*, session: AsyncSession, target: Target, held: Held)
     )
     if not done.rowcount:
         return False
-    session.add(_event(commitment.id, "count", target, held))
-    await session.flush()
+    await _record_event(session, commitment.id, "count", target, held)
     return True
 
 

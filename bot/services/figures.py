@@ -50,12 +50,17 @@ async def set_messages_opt_in(*, session: AsyncSession, person: Person, opt_in: 
 async def mark_reachable(*, session: AsyncSession, person: Person) -> Figure | None:
     """The person wrote to (or unblocked) the bot: messages can reach them again. Their registration, if any."""
     figure = await figure_of(session=session, person=person)
-    if figure is None or figure.unreachable_since is None:
-        return figure
-    figure.unreachable_since = None
-    session.add(figure)
-    await session.flush()
+    if figure is not None:
+        await reachable_again(session=session, figure=figure)
     return figure
+
+
+async def reachable_again(*, session: AsyncSession, figure: Figure) -> None:
+    """FIGURE's person wrote to (or unblocked) the bot: messages can reach them again."""
+    if figure.unreachable_since is not None:
+        figure.unreachable_since = None
+        session.add(figure)
+        await session.flush()
 
 
 async def mark_unreachable(*, session: AsyncSession, person: Person) -> None:

@@ -39,11 +39,14 @@ class RoleChange:
     unchanged: list[str] = field(default_factory=list)
 
 
-async def authority_of(*, session: AsyncSession, person: Person, bootstrap_admins: Collection[int]) -> Authority:
-    """The person's authority now; bootstrap admins from settings are admins whatever the database says."""
+async def authority_of(
+    *, session: AsyncSession, person: Person, bootstrap_admins: Collection[int], has_grants: bool = True
+) -> Authority:
+    """The person's authority now; bootstrap admins from settings are admins whatever the database says.
+    HAS_GRANTS False: the caller read in this transaction that the person holds no role (people.Visitor)."""
     if person.telegram_id is not None and person.telegram_id in bootstrap_admins:
         return Authority(role=Role.ADMIN, bootstrap=True)
-    if person.id is None:
+    if person.id is None or not has_grants:
         return Authority(role=Role.FIGURE)
     result = await session.exec(select(RoleGrant).where(RoleGrant.person_id == person.id))
     grants = result.all()

@@ -1,0 +1,92 @@
+"""Who wrote: one read for the person, their registration and their roles; last_seen_at written sparingly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import db
+from bot.services import people, roles
+from models import Figure, Person, Role, utcnow
+
+
+async def _visit(engine: AsyncEngine, telegram_id: int, first_name: str = "Budi") -> people.Visitor:
+    async with db.unit_of_work(db.session_factory(engine)) as session:
+        return await people.record_visit(
+            session=session, telegram_id=telegram_id, username="budi", first_name=first_name, language_code="id"
+        )
+
+
+async def _stored(engine: AsyncEngine, telegram_id: int) -> Person:
+    async with db.session_factory(engine)() as session:
+        return (await session.exec(select(Person).where(Person.telegram_id == telegram_id))).one()
+
+
+async def _last_seen_ago(engine: AsyncEngine, telegram_id: int, ago: dt.timedelta) -> dt.datetime:
+    when = utcnow() - ago
+    async with engine.begin() as connection:
+        await connection.execute(
+            sa.update(Person).where(col(Person.telegram_id) == telegram_id).values(last_seen_at=when)
+        )
+    return when
+
+
+async def test_last_seen_is_written_at_most_once_a_minute_but_a_new_name_at_once(engine: AsyncEngine) -> None:
+    first = await _visit(engine, 7)
+    assert first.figure is None and not first.has_grants
+    assert abs((await _stored(engine, 7)).last_seen_at - utcnow()) < dt.timedelta(seconds=5)
+
+    recent = await _last_seen_ago(engine, 7, dt.timedelta(seconds=30))
+    await _visit(engine, 7)
+    assert (await _stored(engine, 7)).last_seen_at == recent  # seen half a minute ago: not written again
+
+    await _visit(engine, 7, first_name="Budi Santoso")
+    renamed = await _stored(engine, 7)
+    assert renamed.first_name == "Budi Santoso"  # a changed name is written whenever it changes
+    assert renamed.last_seen_at > recent
+
+    old = await _last_seen_ago(engine, 7, dt.timedelta(minutes=2))
+    visitor = await _visit(engine, 7, first_name="Budi Santoso")
+    stored = await _stored(engine, 7)
+    assert stored.last_seen_at > old + dt.timedelta(minutes=1)
+    assert visitor.person.last_seen_at == stored.last_seen_at  # the object in hand says what the row says
+
+
+async def test_one_read_finds_the_registration_and_whether_a_role_is_held(session: AsyncSession) -> None:
+    figure_person = Person(telegram_id=11, first_name="Tokoh")
+    organizer = Person(telegram_id=12, first_name="Petugas")
+    session.add_all([figure_person, organizer])
+    await session.flush()
+    session.add(
+        Figure(
+            person_id=figure_person.id,
+            full_name="Tokoh Banua",
+            category="tokoh_pemuda",
+            age_bracket="26-40",
+            region_code="63.71.05.1003",
+            consent_version="v1",
+        )
+    )
+    await roles.grant(session=session, actor=organizer, subject=organizer, role=Role.ORGANIZER, region_codes=["63"])
+    await session.commit()
+    session.expunge_all()
+
+    found = await people.visitor(session=session, telegram_id=11)
+    assert found is not None and found.figure is not None
+    assert found.figure.full_name == "Tokoh Banua" and not found.has_grants
+    authority = await roles.authority_of(
+        session=session, person=found.person, bootstrap_admins=(), has_grants=found.has_grants
+    )
+    assert authority.role is Role.FIGURE
+
+    officer = await people.visitor(session=session, telegram_id=12)
+    assert officer is not None and officer.figure is None and officer.has_grants
+    authority = await roles.authority_of(
+        session=session, person=officer.person, bootstrap_admins=(), has_grants=officer.has_grants
+    )
+    assert authority.role is Role.ORGANIZER and authority.scopes == ("63",)
+    assert await people.visitor(session=session, telegram_id=13) is None
