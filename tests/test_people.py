@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Update
+from telegram.ext import CommandHandler
 
 from bot import db
+from bot.context import Context
 from bot.services import people, roles
 from models import Figure, Person, Role, utcnow
+from tests.conftest import Harness
+from tests.test_broadcast import make_figures
 
 
 async def _visit(engine: AsyncEngine, telegram_id: int, first_name: str = "Budi") -> people.Visitor:
@@ -90,3 +96,31 @@ async def test_one_read_finds_the_registration_and_whether_a_role_is_held(sessio
     )
     assert authority.role is Role.ORGANIZER and authority.scopes == ("63",)
     assert await people.visitor(session=session, telegram_id=13) is None
+
+
+async def test_what_identify_wrote_is_on_disk_before_the_handler_runs(
+    harness: Harness, engine: AsyncEngine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A handler that reads for a while (a /laporan) must not hold the write lock of identify's last_seen_at:
+    another connection writes the same row meanwhile, without waiting."""
+    [user] = await make_figures(harness, 720, 1)
+    await _last_seen_ago(engine, user, dt.timedelta(minutes=5))  # identify will write it
+    other = db.create_engine(database_url, busy_timeout=0)
+    written: list[bool] = []
+
+    async def help_that_meanwhile_writes(update: Update, context: Context) -> None:
+        assert context.person is not None
+        async with other.begin() as connection:
+            if other.dialect.name == "postgresql":
+                await connection.execute(sa.text("SET LOCAL lock_timeout = '200ms'"))
+            await connection.execute(sa.update(Person).where(col(Person.id) == context.person.id).values(locale="id"))
+        written.append(True)
+
+    [handler] = [h for h in harness.app.handlers[0] if isinstance(h, CommandHandler) and "bantuan" in h.commands]
+    monkeypatch.setattr(handler, "callback", help_that_meanwhile_writes)
+    try:
+        await harness.send(user, "/bantuan")
+    finally:
+        await other.dispose()
+    assert written == [True]  # neither "database is locked" nor a lock timeout
+    assert abs((await _stored(engine, user)).last_seen_at - utcnow()) < dt.timedelta(seconds=5)

@@ -41,9 +41,6 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(views.refusal(Refusal.MALFORMED, context.locale), show_alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    # What identify wrote (last seen) is committed now: the checks below only read, and SQLite's one write lock
-    # is then held for the tap's few statements alone, not for the whole press (1,000 taps at once queue for it).
-    await context.session.commit()
     # The count question is a message of its own: only the buttons under the broadcast carry its message id.
     target = await service.check_press(
         session=context.session,
@@ -87,15 +84,14 @@ async def on_button(update: Update, context: Context) -> None:
 async def _tap(update: Update, context: Context, target: Target, kind: str) -> None:
     query = update.callback_query
     assert query is not None
-    outcome, commitment = await service.tap(session=context.session, target=target, kind=kind)
+    outcome, held = await service.tap(session=context.session, target=target, kind=kind)
+    locale = _buttons_locale(context, target)
     if outcome is Tapped.HELD:
         await query.answer(views.held_already(context.locale))
-        held = service.Held(commitment.invite_count, commitment.invite_range)
-        offer = views.withdraw_keyboard(target.broadcast_id, kind, _buttons_locale(context, target), held)
-        await _edit_buttons(context, target, offer)
+        await _edit_buttons(context, target, views.withdraw_keyboard(target.broadcast_id, kind, locale, held))
         return
-    chosen = views.label(kind, context.locale, service.Held(commitment.invite_count, commitment.invite_range))
-    markup = await _keyboard(context, target)  # read with the write: the tap is one transaction
+    chosen = views.label(kind, context.locale, held)
+    markup = views.keyboard(target.broadcast_id, target.kinds, locale, service.held_after_tap(target, kind, held))
     await query.answer(views.tapped(chosen, context.locale, first=outcome is Tapped.COMMITTED))
     await _edit_buttons(context, target, markup)
     if outcome is Tapped.COMMITTED and kind == CommitmentKind.INVITE:
@@ -107,14 +103,10 @@ async def _held(context: Context, target: Target) -> dict[str, service.Held]:
 
 
 async def _show(context: Context, target: Target) -> None:
-    """Redraw the broadcast message's buttons as they now are."""
-    await _edit_buttons(context, target, await _keyboard(context, target))
-
-
-async def _keyboard(context: Context, target: Target) -> InlineKeyboardMarkup | None:
-    """The broadcast message's buttons as they now are, the chosen ones ticked."""
+    """Redraw the broadcast message's buttons as they now are, the chosen ones ticked."""
     locale = _buttons_locale(context, target)
-    return views.keyboard(target.broadcast_id, target.kinds, locale, await _held(context, target))
+    markup = views.keyboard(target.broadcast_id, target.kinds, locale, await _held(context, target))
+    await _edit_buttons(context, target, markup)
 
 
 def _buttons_locale(context: Context, target: Target) -> str:

@@ -69,11 +69,16 @@ async def _identify(update: Update, context: Context) -> None:
         bootstrap_admins=settings.roles.bootstrap_admins,
         has_grants=visitor.has_grants,
     )
+    wrote = visitor.wrote
     if update.message is not None or update.callback_query is not None:
         # Writing to the bot in the private chat proves it is no longer blocked.
         context.figure = visitor.figure
         if visitor.figure is not None:
-            await figures.reachable_again(session=context.session, figure=visitor.figure)
+            wrote = await figures.reachable_again(session=context.session, figure=visitor.figure) or wrote
+    if wrote:
+        # On disk before any handler runs: SQLite's one write lock is not held through a handler's reads (a
+        # /laporan reads for a second, a press checks its delivery) while everyone else's writes queue behind it.
+        await context.session.commit()
 
 
 def _in_private_chat(update: Update) -> bool:

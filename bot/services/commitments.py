@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -68,9 +68,14 @@ class Target:
     template_version: str
     kinds: tuple[str, ...]
     message_id: int | None
+    # What the figure held of this broadcast when the press was checked (a chat's updates are handled one at a
+    # time: nothing else changes it meanwhile).
+    held: Mapping[str, Held] = field(default_factory=dict)
 
 
 # The statements every press runs, built once (a press must not pay for building and keying them again).
+# A press reads the delivery, what its message carried, and what the figure holds of it now: one row per
+# commitment held (one with NULLs when none is).
 _PRESSED = (
     sa.select(
         col(Delivery.status),
@@ -78,8 +83,19 @@ _PRESSED = (
         col(Broadcast.template),
         col(Broadcast.template_version),
         col(Broadcast.commitments),
+        col(Commitment.kind),
+        col(Commitment.invite_count),
+        col(Commitment.invite_range),
     )
     .join(Broadcast, col(Broadcast.id) == col(Delivery.broadcast_id))
+    .outerjoin(
+        Commitment,
+        sa.and_(
+            col(Commitment.figure_id) == col(Delivery.figure_id),
+            col(Commitment.broadcast_id) == col(Delivery.broadcast_id),
+            col(Commitment.withdrawn_at).is_(None),
+        ),
+    )
     .where(
         col(Delivery.broadcast_id) == sa.bindparam("broadcast_id"),
         col(Delivery.figure_id) == sa.bindparam("figure_id"),
@@ -148,10 +164,10 @@ async def check_press(
     if broadcast_id is None or (kind is not None and kind not in commitments.KINDS):
         return Refusal.MALFORMED
     connection = await session.connection()
-    row = (await connection.execute(_PRESSED, {"broadcast_id": broadcast_id, "figure_id": figure.id})).first()
-    if row is None:
+    rows = (await connection.execute(_PRESSED, {"broadcast_id": broadcast_id, "figure_id": figure.id})).all()
+    if not rows:
         return Refusal.NOT_DELIVERED
-    status, delivered_message_id, template, template_version, recorded_kinds = row
+    status, delivered_message_id, template, template_version, recorded_kinds = rows[0][:5]
     if status not in PRESSABLE:
         return Refusal.NOT_DELIVERED
     if delivered_message_id is not None and message_id is not None and delivered_message_id != message_id:
@@ -168,6 +184,7 @@ async def check_press(
         template_version=template_version,
         kinds=kinds,
         message_id=delivered_message_id,
+        held={row.kind: Held(row.invite_count, row.invite_range) for row in rows if row.kind is not None},
     )
 
 
@@ -214,9 +231,10 @@ class Tapped(enum.StrEnum):
     HELD = "held"  # held for a while: the tap offers to withdraw it
 
 
-async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapped, Commitment]:
-    """Record KIND for the target once. Two taps at the same moment insert the same row: ON CONFLICT DO NOTHING
-    lets exactly one of them in; a withdrawn commitment is taken up again by a conditional UPDATE."""
+async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapped, Held]:
+    """Record KIND for the target once, and what the figure now holds of it. Two taps at the same moment insert
+    the same row: ON CONFLICT DO NOTHING lets exactly one of them in; a withdrawn commitment is taken up again by
+    a conditional UPDATE."""
     now = utcnow()
     values = {
         "figure_id": target.figure_id,
@@ -229,20 +247,12 @@ async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapp
     inserted = (await connection.execute(_TAKE[connection.dialect.name == "postgresql"], values)).scalar()
     if inserted is not None:
         await _record_event(session, inserted, "commit", target)
-        made = Commitment(
-            id=inserted,
-            figure_id=target.figure_id,
-            broadcast_id=target.broadcast_id,
-            kind=kind,
-            template_version=target.template_version,
-            committed_at=now,
-        )
-        return Tapped.COMMITTED, made
+        return Tapped.COMMITTED, Held()
     commitment = await _current(session, target, kind)
     assert commitment is not None and commitment.id is not None
     if commitment.withdrawn_at is None:
         recent = commitment.committed_at >= now - DOUBLE_TAP
-        return (Tapped.REPEATED if recent else Tapped.HELD), commitment
+        return (Tapped.REPEATED if recent else Tapped.HELD), _held_of(commitment)
     taken = await session.exec(
         sa.update(Commitment)
         .where(col(Commitment.id) == commitment.id, col(Commitment.withdrawn_at).is_not(None))
@@ -256,12 +266,19 @@ async def tap(*, session: AsyncSession, target: Target, kind: str) -> tuple[Tapp
     )
     if taken.rowcount:
         await _record_event(session, commitment.id, "commit", target)
-        commitment = await _current(session, target, kind)
-        assert commitment is not None
-        return Tapped.COMMITTED, commitment
+        return Tapped.COMMITTED, Held()  # taken up again without a number (the UPDATE above)
     commitment = await _current(session, target, kind)  # the other tap took it up a moment ago
     assert commitment is not None
-    return Tapped.REPEATED, commitment
+    return Tapped.REPEATED, _held_of(commitment)
+
+
+def _held_of(commitment: Commitment) -> Held:
+    return Held(commitment.invite_count, commitment.invite_range)
+
+
+def held_after_tap(target: Target, kind: str, now: Held) -> dict[str, Held]:
+    """What the figure holds of the target's broadcast once KIND is held (as NOW): what the check read, and KIND."""
+    return {**target.held, kind: now}
 
 
 async def withdraw(*, session: AsyncSession, target: Target, kind: str) -> bool:

@@ -55,12 +55,14 @@ async def mark_reachable(*, session: AsyncSession, person: Person) -> Figure | N
     return figure
 
 
-async def reachable_again(*, session: AsyncSession, figure: Figure) -> None:
-    """FIGURE's person wrote to (or unblocked) the bot: messages can reach them again."""
-    if figure.unreachable_since is not None:
-        figure.unreachable_since = None
-        session.add(figure)
-        await session.flush()
+async def reachable_again(*, session: AsyncSession, figure: Figure) -> bool:
+    """FIGURE's person wrote to (or unblocked) the bot: messages can reach them again. False: nothing to write."""
+    if figure.unreachable_since is None:
+        return False
+    figure.unreachable_since = None
+    session.add(figure)
+    await session.flush()
+    return True
 
 
 async def mark_unreachable(*, session: AsyncSession, person: Person) -> None:

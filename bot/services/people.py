@@ -26,6 +26,7 @@ class Visitor:
     person: Person
     figure: Figure | None
     has_grants: bool
+    wrote: bool = False  # record_visit wrote the person (new, renamed, or last seen over a minute ago)
 
 
 PERSON_TABLE: sa.Table = Person.__table__  # type: ignore[attr-defined]
@@ -98,7 +99,7 @@ async def record_visit(
         await _take_username(session, person, username)
         session.add(person)
         await session.flush()
-        return Visitor(person=person, figure=None, has_grants=False)
+        return Visitor(person=person, figure=None, has_grants=False, wrote=True)
     person = found.person
     changed = {name: value for name, value in values.items() if getattr(person, name) != value}
     if not changed and now - person.last_seen_at < LAST_SEEN_PRECISION:
@@ -112,6 +113,7 @@ async def record_visit(
     )
     for name, value in changed.items():
         set_committed_value(person, name, value)
+    found.wrote = True
     return found
 
 
