@@ -34,7 +34,7 @@ async def commit_before_network_call() -> None:
     A call takes tens to hundreds of milliseconds from Indonesia. A transaction left open across it would hold
     SQLite's write lock (and a PostgreSQL connection) that long, stalling every other update and the delivery
     engine. What the reply tells the person is then already on disk; a later failure rolls back only what came
-    after. Called for every request by the application's bot (bot/app.py), so no handler has to remember it.
+    after. Called for every request by the handlers' bot (bot/handler_bot.py), so no handler has to remember it.
     """
     session = current_session.get(None)
     if session is not None and session.in_transaction():

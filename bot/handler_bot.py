@@ -56,7 +56,14 @@ class UnitOfWorkBot(ExtBot[Any]):
 
     async def edit_buttons(self, chat_id: int, message_id: int, reply_markup: InlineKeyboardMarkup | None) -> None:
         """editMessageReplyMarkup, without building a Message from Telegram's answer: it is the whole edited
-        message, which nothing reads, and a thousand taps at once would build a thousand of them."""
+        message, which nothing reads, and a thousand taps at once would build a thousand of them.
+
+        It posts through python-telegram-bot's own request path (defaults, rate limiter, the commit above), as
+        edit_message_reply_markup does, but for one step: with arbitrary callback data (off here) that method
+        also swaps the buttons' data for cache keys, so then it is used as it is."""
+        if self.callback_data_cache is not None:
+            await self.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=reply_markup)
+            return
         await self._post(
             "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id, "reply_markup": reply_markup}
         )

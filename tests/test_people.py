@@ -124,3 +124,37 @@ async def test_what_identify_wrote_is_on_disk_before_the_handler_runs(
         await other.dispose()
     assert written == [True]  # neither "database is locked" nor a lock timeout
     assert abs((await _stored(engine, user)).last_seen_at - utcnow()) < dt.timedelta(seconds=5)
+
+
+async def test_a_username_moves_between_people_already_known_within_the_minute(
+    harness: Harness, engine: AsyncEngine
+) -> None:
+    """The UPDATE of a changed username frees it from whoever held it, however recently either was seen."""
+    harness.fake.user(501, "A", username="budi")
+    harness.fake.user(502, "B", username="other")
+    await harness.send(501, "/bantuan")
+    await harness.send(502, "/bantuan")
+    assert (await _stored(engine, 501)).username == "budi"
+    harness.fake.users[502].username = "Budi"  # A gave it up on Telegram, B took it
+    await harness.send(502, "/bantuan")
+    assert (await _stored(engine, 501)).username is None
+    assert (await _stored(engine, 502)).username == "budi"
+    harness.fake.users[501].username = "budi"  # and back
+    harness.fake.users[502].username = None
+    await harness.send(501, "/bantuan")
+    assert (await _stored(engine, 502)).username is None
+    assert (await _stored(engine, 501)).username == "budi"
+
+
+async def test_a_person_changed_through_the_orm_after_identify_wrote_is_stored_as_changed(
+    engine: AsyncEngine,
+) -> None:
+    """identify's UPDATE leaves the object in hand agreeing with the row, so a later ORM change is flushed."""
+    await _visit(engine, 9, first_name="Old")
+    async with db.unit_of_work(db.session_factory(engine)) as session:
+        visitor = await people.record_visit(
+            session=session, telegram_id=9, username="budi", first_name="New", language_code="id"
+        )
+        visitor.person.first_name = "Old"
+        session.add(visitor.person)
+    assert (await _stored(engine, 9)).first_name == "Old"
