@@ -7,7 +7,7 @@ import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -54,58 +54,39 @@ async def write(
     """Write the export to TARGET and return how many rows it holds. With OFFLOAD (in the running bot) the laying
     out and writing of each batch runs in a worker thread, so the event loop keeps answering other people."""
     with scratch.folder() as parts:
-        return await _write(
-            session=session, kind=kind, fmt=fmt, filters=filters, viewer=viewer, settings=settings, locale=locale,
-            target=target, progress=progress, offload=offload, batch_size=batch_size, parts=parts,
-        )  # fmt: skip
+        table = Table(kind, locale=locale, tz=settings.tz, masked=viewer.masked)
+        # xlsxwriter keeps the rows written so far in files of its own: in the private folder, never in /tmp itself.
+        sheet, stream = open_sheet(fmt, kind, table, target, parts=parts)
+        written = 0
 
-
-async def _write(
-    *,
-    session: AsyncSession,
-    kind: Kind,
-    fmt: Format,
-    filters: Filters,
-    viewer: Viewer,
-    settings: Settings,
-    locale: str,
-    target: Path | IO[str],
-    progress: Progress | None,
-    offload: bool,
-    batch_size: int,
-    parts: Path,
-) -> int:
-    table = Table(kind, locale=locale, tz=settings.tz, masked=viewer.masked)
-    # xlsxwriter keeps the rows written so far in files of its own: in the private folder, never in /tmp itself.
-    sheet, stream = open_sheet(fmt, kind, table, target, parts=parts)
-    written = 0
-
-    def put(batch: Batch) -> None:
-        if isinstance(sheet, CsvSheet):
-            sheet.write_lines(table.csv_lines(batch))
-        else:
-            sheet.write_rows(table.rows(batch))
-
-    rows = exports.batches(session=session, kind=kind, filters=filters, viewer=viewer, tz=settings.tz, size=batch_size)
-    try:
-        async for batch in rows:
+        async def step(work: Callable[..., None], *args: Any) -> None:
+            """WORK in a worker thread with OFFLOAD, here otherwise."""
             if offload:
-                await asyncio.to_thread(put, batch)
+                await asyncio.to_thread(work, *args)
             else:
-                put(batch)
-            written += len(batch.rows)
-            if progress is not None:
-                await progress(written)
-        # Closing an XLSX assembles the file from its parts: seconds for a large one.
-        if offload:
-            await asyncio.to_thread(sheet.close)
-        else:
-            sheet.close()
-    finally:
-        await rows.aclose()
-        if stream is not None:
-            stream.close()
-    return written
+                work(*args)
+
+        def put(batch: Batch) -> None:
+            if isinstance(sheet, CsvSheet):
+                sheet.write_lines(table.csv_lines(batch))
+            else:
+                sheet.write_rows(table.rows(batch))
+
+        rows = exports.batches(
+            session=session, kind=kind, filters=filters, viewer=viewer, tz=settings.tz, size=batch_size
+        )
+        try:
+            async for batch in rows:
+                await step(put, batch)
+                written += len(batch.rows)
+                if progress is not None:
+                    await progress(written)
+            await step(sheet.close)  # closing an XLSX assembles the file from its parts: seconds for a large one
+        finally:
+            await rows.aclose()
+            if stream is not None:
+                stream.close()
+        return written
 
 
 def text_stream(binary: IO[bytes]) -> io.TextIOWrapper:
